@@ -1,0 +1,210 @@
+import { ConfigError, type ConfigProblem } from './config-error.js';
+import type { DiscoveryRuleConfig, ResourceRulesConfig } from './config.js';
+import { parseGoDuration } from '../go-duration.js';
+import { parseTemplate, type Template } from './go-template/index.js';
+import { loadConfig, type PositionOf } from './load-config.js';
+import { createNamer, type Namer } from './namer.js';
+import { compileRE2 } from './re2.js';
+import { queryTemplateData, type QueryRequest } from './query-builder.js';
+import {
+  createResourceConverter,
+  ResourceConfigError,
+  type ResourceConverter,
+} from './resource-converter.js';
+
+/** A rule compiled once at load: regexes, templates and mappings ready for relisting and queries. */
+export interface CompiledRule {
+  /** YAML path of the rule, such as `rules[0]`: names it in logs and errors. */
+  readonly id: string;
+  readonly kind: 'custom' | 'external';
+  readonly seriesQuery: string;
+  readonly namer: Namer;
+  readonly resources: ResourceConverter;
+  /** External rules only (`resources.namespaced`, default true): whether the request namespace is matched. */
+  readonly namespaced: boolean;
+  readonly metricsQuery: Template;
+}
+
+export interface CompiledRules {
+  readonly custom: readonly CompiledRule[];
+  readonly external: readonly CompiledRule[];
+  readonly resourceRules?: ResourceRulesConfig;
+}
+
+/**
+ * Loads and compiles a rules file: strict structure (load-config.ts), RE2 regexes, templates (parse errors with
+ * the template's own line and column), name defaults. A template is also executed once on sample data, so
+ * that a misspelt field (`<<.Serie>>`) fails at load time rather than on the first request.
+ * @throws ConfigError listing every problem with its YAML path and position
+ */
+export function loadRules(text: string, source: string): CompiledRules {
+  const { config, positionOf } = loadConfig(text, source);
+  const problems: ConfigProblem[] = [];
+  const compileAll = (rules: readonly DiscoveryRuleConfig[], kind: 'custom' | 'external') =>
+    rules.flatMap((rule, i) => {
+      const id = `${kind === 'custom' ? 'rules' : 'externalRules'}[${i}]`;
+      const compiled = compileRule(rule, id, kind, positionOf, problems);
+      return compiled === undefined ? [] : [compiled];
+    });
+  const custom = compileAll(config.rules, 'custom');
+  const external = compileAll(config.externalRules, 'external');
+  if (config.resourceRules !== undefined) checkResourceRules(config.resourceRules, positionOf, problems);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return {
+    custom,
+    external,
+    ...(config.resourceRules === undefined ? {} : { resourceRules: config.resourceRules }),
+  };
+}
+
+function compileRule(
+  rule: DiscoveryRuleConfig,
+  id: string,
+  kind: 'custom' | 'external',
+  positionOf: PositionOf,
+  problems: ConfigProblem[],
+): CompiledRule | undefined {
+  const problem = problemReporter(id, positionOf, problems);
+  const before = problems.length;
+  (rule.seriesFilters ?? []).forEach((filter, j) => {
+    const set = (['is', 'isNot'] as const).filter((key) => filter[key] !== undefined);
+    if (set.length !== 1) problem(`seriesFilters[${j}]`, 'must have exactly one of "is" or "isNot"');
+    for (const key of set) checkRegex(filter[key]!, `seriesFilters[${j}].${key}`, problem);
+  });
+  if (rule.name?.matches !== undefined) checkRegex(rule.name.matches, 'name.matches', problem);
+  let namer: Namer | undefined;
+  if (problems.length === before) {
+    try {
+      namer = createNamer({
+        filters: rule.seriesFilters ?? [],
+        ...(rule.name?.matches === undefined ? {} : { matches: rule.name.matches }),
+        ...(rule.name?.as === undefined ? {} : { as: rule.name.as }),
+      });
+    } catch (e) {
+      problem('name.as', 'invalid', e);
+    }
+  }
+  let resources: ResourceConverter | undefined;
+  try {
+    resources = createResourceConverter(rule.resources);
+  } catch (e) {
+    if (e instanceof ResourceConfigError) problem(`resources.${e.field}`, e.message);
+    else problem('resources', 'invalid', e);
+  }
+  if (rule.seriesQuery.trim() === '') problem('seriesQuery', 'must not be empty');
+  const metricsQuery = compileQueryTemplate(rule.metricsQuery, 'metricsQuery', problem);
+  if (namer === undefined || resources === undefined || metricsQuery === undefined) return undefined;
+  return {
+    id,
+    kind,
+    seriesQuery: rule.seriesQuery,
+    namer,
+    resources,
+    namespaced: rule.resources?.namespaced ?? true,
+    metricsQuery,
+  };
+}
+
+const SAMPLE_REQUEST: QueryRequest = {
+  series: 'series',
+  metricSelector: [],
+  namespace: { label: 'namespace', name: 'default' },
+  objects: { label: 'pod', names: ['a', 'b'] },
+};
+
+/**
+ * Parses a query template and executes it once on sample data, so that a misspelt field fails at load time.
+ * Reports problems at `path` and returns undefined when the template is unusable.
+ */
+function compileQueryTemplate(
+  source: string,
+  path: string,
+  problem: ReportProblem,
+  sample: QueryRequest = SAMPLE_REQUEST,
+): Template | undefined {
+  try {
+    const template = parseTemplate(source, { name: path, leftDelim: '<<', rightDelim: '>>' });
+    if (template.execute(queryTemplateData(sample)).trim() === '') {
+      problem(path, 'renders an empty query');
+      return undefined;
+    }
+    return template;
+  } catch (e) {
+    problem(path, 'invalid', e);
+    return undefined;
+  }
+}
+
+/**
+ * resourceRules are served by the resource-metrics provider, which compiles them itself; here they are only
+ * checked, so that a broken template or window is reported at load time like any other rule (SPEC 3.3).
+ */
+function checkResourceRules(
+  config: ResourceRulesConfig,
+  positionOf: PositionOf,
+  problems: ConfigProblem[],
+): void {
+  const problemAt = (base: string) => problemReporter(base, positionOf, problems);
+  for (const kind of ['cpu', 'memory'] as const) {
+    const rule = config[kind];
+    const problem = problemAt(`resourceRules.${kind}`);
+    const sample: QueryRequest = {
+      ...SAMPLE_REQUEST,
+      series: '',
+      ...(rule.containerLabel === undefined ? {} : { extraGroupBy: [rule.containerLabel] }),
+    };
+    compileQueryTemplate(rule.containerQuery, 'containerQuery', problem, sample);
+    compileQueryTemplate(rule.nodeQuery, 'nodeQuery', problem, sample);
+    try {
+      createResourceConverter(rule.resources);
+    } catch (e) {
+      if (e instanceof ResourceConfigError) problem(`resources.${e.field}`, e.message);
+      else problem('resources', 'invalid', e);
+    }
+  }
+  if (config.window !== undefined) {
+    try {
+      if (parseGoDuration(config.window) <= 0)
+        problemAt('resourceRules')('window', 'must be a positive duration');
+    } catch (e) {
+      problemAt('resourceRules')('window', 'invalid', e);
+    }
+  }
+}
+
+type ReportProblem = (path: string, message: string, cause?: unknown) => void;
+
+/** Records problems at paths below `base`, located at the path or its nearest ancestor in the file. */
+function problemReporter(base: string, positionOf: PositionOf, problems: ConfigProblem[]): ReportProblem {
+  return (path, message, cause) => {
+    const full = `${base}.${path}`;
+    problems.push({
+      path: full,
+      ...nearestPosition(full, positionOf),
+      message: describeCause(message, cause),
+    });
+  };
+}
+
+/** The position of a YAML path, or of its nearest ancestor that has one (a missing `as` is reported at `name`). */
+function nearestPosition(path: string, positionOf: PositionOf): { line?: number; column?: number } {
+  for (let p = path; p !== ''; p = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '')) {
+    const pos = positionOf(p);
+    if (pos !== undefined) return pos;
+    if (!/[.[]/.test(p)) break;
+  }
+  return {};
+}
+
+function checkRegex(pattern: string, path: string, problem: ReportProblem): void {
+  try {
+    compileRE2(pattern);
+  } catch (e) {
+    problem(path, 'invalid', e);
+  }
+}
+
+/** The cause's own message when there is one (it names the problem precisely), else the generic message. */
+function describeCause(message: string, cause: unknown): string {
+  return cause instanceof Error ? cause.message : message;
+}
