@@ -1,0 +1,263 @@
+#!/usr/bin/env node
+/**
+ * The process: subcommand dispatch, flags, wiring of the concrete parts, listen, signals. The only place where
+ * concrete clients are constructed.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { buildApp } from './app.js';
+import { runDemo } from './cli/demo/run-demo.js';
+import { valuesToRules } from './cli/values-to-rules.js';
+import { createStandaloneObjectLister, createStandaloneResourceMapper } from './kube/standalone.js';
+import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
+import { createHttpPrometheusClient } from './prometheus/http-client.js';
+import { createCustomMetricsProvider } from './providers/custom/provider.js';
+import { createRelister } from './providers/relister.js';
+import { loadRules } from './rules/compile-rules.js';
+import { ConfigError } from './rules/config-error.js';
+import { loadServingCert, ServingCertError } from './server/serving-cert.js';
+import { cipherSuitesToOpenSSL, watchServingCert } from './server/tls-settings.js';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+const IN_CLUSTER_CA = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
+
+/** A startup problem: printed as one line, exit code 1. */
+class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === 'demo') {
+    await runDemo({
+      adapterEntry: fileURLToPath(import.meta.url),
+      config: resolve(PACKAGE_ROOT, 'config/queue-worker.yaml'),
+    });
+    return 0;
+  }
+  if (first === 'values-to-rules') return valuesToRulesCommand(rest);
+  return serve(argv);
+}
+
+function valuesToRulesCommand(argv: string[]): number {
+  const usage =
+    'usage: prometheus-metrics-adapter values-to-rules --values=VALUES.yaml [--output=RULES.yaml]';
+  let values: string | undefined;
+  let output: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
+    const value = inline ?? argv[++i];
+    if (flag === '--values') values = value;
+    else if (flag === '--output' || flag === '-o') output = value;
+    else if (flag === '--help' || flag === '-h') {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    } else throw new StartupError(`unknown argument ${JSON.stringify(arg)}; ${usage}`);
+  }
+  if (values === undefined) throw new StartupError(`--values is required; ${usage}`);
+  const text = valuesToRules(readFile(values, '--values'), values);
+  if (output === undefined) process.stdout.write(text);
+  else writeFileSync(output, text);
+  return 0;
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (options.help) {
+    process.stdout.write(HELP_TEXT);
+    return 0;
+  }
+  const rootLogger = pino({
+    level: options.verbosity >= 8 ? 'trace' : options.verbosity >= 6 ? 'debug' : 'info',
+    redact: ['req.headers.authorization', 'headers.authorization'],
+  });
+  const logger = rootLogger.child({ component: 'adapter' });
+  const rules = loadRules(readFile(options.config, '--config'), options.config);
+  if (!options.standalone) {
+    throw new StartupError(
+      'running against a cluster (resource discovery, object listing, delegated authentication) is not available in ' +
+        'this version; pass --standalone to serve without the Kubernetes API',
+    );
+  }
+  const prometheus = createHttpPrometheusClient(prometheusClientOptions(options));
+  const mapper = createStandaloneResourceMapper();
+  const lister = createStandaloneObjectLister();
+  const relister = createRelister({
+    prometheus,
+    mapper,
+    rules,
+    intervalMs: options.relistIntervalMs,
+    maxAgeMs: options.maxAgeMs,
+    logger: rootLogger.child({ component: 'relist' }),
+  });
+  const queryLogger = rootLogger.child({ component: 'prometheus' });
+  const customMetrics = createCustomMetricsProvider({
+    registry: () => relister.customRegistry(),
+    mapper,
+    lister,
+    prometheus,
+    logQuery: (query, rule) => queryLogger.debug({ query, rule }, 'query'),
+  });
+
+  let ciphers: string | undefined;
+  try {
+    ciphers =
+      options.serving.cipherSuites.length === 0
+        ? undefined
+        : cipherSuitesToOpenSSL(options.serving.cipherSuites);
+  } catch (e) {
+    throw new StartupError((e as Error).message, { cause: e });
+  }
+  const cert = await loadServingCert({
+    certDir: options.serving.certDir,
+    ...(options.serving.certFile === undefined ? {} : { certFile: options.serving.certFile }),
+    ...(options.serving.keyFile === undefined ? {} : { keyFile: options.serving.keyFile }),
+  });
+  const app = buildApp({
+    customMetrics,
+    readiness: relister,
+    logger: rootLogger.child({ component: 'http' }),
+    https: {
+      key: cert.key,
+      cert: cert.cert,
+      minVersion: options.serving.tlsMinVersion,
+      ...(ciphers === undefined ? {} : { ciphers }),
+    },
+    requestTimeoutMs: options.prometheus.timeoutMs + 5000,
+  });
+  if (options.standalone) {
+    logger.warn(
+      { bindAddress: options.serving.bindAddress },
+      'standalone mode: requests are NOT authenticated or authorized, objects are not listed from Kubernetes; ' +
+        'use it for local development only',
+    );
+  }
+  if (cert.generated) logger.info({ certPath: cert.certPath }, 'wrote a self-signed serving certificate');
+  await app.listen({ host: options.serving.bindAddress, port: options.serving.securePort });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.serving.securePort;
+  logger.info({ host: options.serving.bindAddress, port, rules: rules.custom.length }, 'adapter listening');
+
+  void relister.start();
+
+  const { certFile, keyFile } = options.serving;
+  const stopCertWatch =
+    certFile === undefined || keyFile === undefined
+      ? () => undefined
+      : watchServingCert(
+          { certFile, keyFile, certDir: options.serving.certDir },
+          (pair) => {
+            (app.server as HttpsServer).setSecureContext({
+              ...pair,
+              minVersion: options.serving.tlsMinVersion,
+              ...(ciphers === undefined ? {} : { ciphers }),
+            });
+            logger.info({ certFile }, 'serving certificate reloaded');
+          },
+          (e) =>
+            logger.error(
+              { err: e },
+              'the changed serving certificate does not load; the previous one keeps serving',
+            ),
+        );
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    relister.stop();
+    stopCertWatch();
+    const force = setTimeout(() => {
+      logger.warn({}, 'grace period over; exiting with requests still in flight');
+      process.exit(0);
+    }, options.shutdownGracePeriodMs);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: e }, 'error while closing the server');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  return new Promise<number>(() => {
+    // NB: runs until a signal; shutdown() exits the process.
+  });
+}
+
+function prometheusClientOptions(options: AdapterOptions): Parameters<typeof createHttpPrometheusClient>[0] {
+  const p = options.prometheus;
+  if (p.authConfig !== undefined) {
+    throw new StartupError(
+      '--prometheus-auth-config is not supported in this version; use --prometheus-token-file, --prometheus-ca-file ' +
+        'and --prometheus-client-tls-cert-file/--prometheus-client-tls-key-file instead',
+    );
+  }
+  const tokenFile = p.tokenFile ?? (p.authInCluster ? IN_CLUSTER_TOKEN : undefined);
+  const caFile = p.caFile ?? (p.authInCluster ? IN_CLUSTER_CA : undefined);
+  for (const [flag, file] of [
+    ['--prometheus-token-file', tokenFile],
+    ['--prometheus-ca-file', caFile],
+    ['--prometheus-client-tls-cert-file', p.clientCertFile],
+    ['--prometheus-client-tls-key-file', p.clientKeyFile],
+  ] as const) {
+    if (file !== undefined)
+      readFile(file, p.authInCluster && !flag.includes('client') ? '--prometheus-auth-incluster' : flag);
+  }
+  return {
+    url: p.url,
+    verb: p.verb,
+    headers: p.headers,
+    timeoutMs: p.timeoutMs,
+    ...(tokenFile === undefined ? {} : { tokenFile }),
+    ...(caFile === undefined ? {} : { caFile }),
+    ...(p.clientCertFile === undefined ? {} : { clientCertFile: p.clientCertFile }),
+    ...(p.clientKeyFile === undefined ? {} : { clientKeyFile: p.clientKeyFile }),
+  };
+}
+
+function readFile(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StartupError(
+      `${flag}: cannot read ${path}${code === 'ENOENT' ? ': no such file' : code === 'EACCES' ? ': permission denied' : `: ${(e as Error).message}`}`,
+      { cause: e },
+    );
+  }
+}
+
+/** Startup errors are one line saying what is wrong; anything else is a bug and gets its stack. */
+function reportFatal(e: unknown, logger?: Logger): number {
+  if (e instanceof OptionsError || e instanceof StartupError || e instanceof ServingCertError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof ConfigError) {
+    process.stderr.write(`error: invalid rules file:\n${e.message}\n`);
+    return 1;
+  }
+  if (e instanceof Error && e.name === 'ValuesError') {
+    process.stderr.write(`error: ${e.message}\n`);
+    return 1;
+  }
+  if (logger !== undefined) logger.fatal({ err: e }, 'fatal error');
+  else process.stderr.write(`fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => process.exit(reportFatal(e)),
+);

@@ -1,0 +1,108 @@
+import type { ResourceMapper } from '../kube/contract.js';
+import type { PrometheusClient } from '../prometheus/client.js';
+import type { CompiledRules } from '../rules/compile-rules.js';
+import type { Readiness } from './contract.js';
+import { buildCustomRegistry, EMPTY_CUSTOM_REGISTRY, type CustomMetricsRegistry } from './custom/registry.js';
+import { relistSeries, type SeriesSummary } from './series-summary.js';
+
+/** The structured logger subset the relister uses (pino-compatible). */
+export interface RelistLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface RelisterOptions {
+  prometheus: PrometheusClient;
+  mapper: ResourceMapper;
+  rules: CompiledRules;
+  intervalMs: number;
+  maxAgeMs: number;
+  logger: RelistLogger;
+}
+
+export interface RelistOutcome {
+  ok: boolean;
+  seriesCount: number;
+  metricCount: number;
+  durationMs: number;
+}
+
+/**
+ * Owns the registries and refreshes them (SPEC 4): the first relist at `start()`, then every `intervalMs`.
+ * `relistOnce()` can be called directly (tests, reloads). Relists never overlap; a failed seriesQuery keeps its
+ * previous result, so a failed relist keeps the last good registry in service.
+ */
+export interface Relister extends Readiness {
+  customRegistry(): CustomMetricsRegistry;
+  relistOnce(): Promise<RelistOutcome>;
+  start(): Promise<RelistOutcome>;
+  stop(): void;
+}
+
+export function createRelister(options: RelisterOptions): Relister {
+  let custom = EMPTY_CUSTOM_REGISTRY;
+  let summaries: ReadonlyMap<string, SeriesSummary> = new Map();
+  let firstDone = false;
+  let running: Promise<RelistOutcome> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const { logger } = options;
+
+  const run = async (): Promise<RelistOutcome> => {
+    const started = performance.now();
+    const queries = [...options.rules.custom, ...options.rules.external].map((r) => r.seriesQuery);
+    const result = await relistSeries(options.prometheus, queries, {
+      maxAgeMs: options.maxAgeMs,
+      previous: summaries,
+    });
+    summaries = result.summaries;
+    for (const [query, error] of result.failures) {
+      logger.error(
+        { seriesQuery: query, err: error },
+        'relist failed for a seriesQuery; its last good result stays in service',
+      );
+    }
+    const built = buildCustomRegistry(options.rules.custom, summaries, options.mapper);
+    for (const conflict of built.conflicts) logger.warn({}, conflict);
+    custom = built.registry;
+    firstDone = true;
+    const outcome = {
+      ok: result.failures.size === 0,
+      seriesCount: result.seriesCount,
+      metricCount: custom.size,
+      durationMs: Math.round(performance.now() - started),
+    };
+    logger.info({ ...outcome, seriesQueries: new Set(queries).size }, 'relist finished');
+    return outcome;
+  };
+
+  const relistOnce = () => {
+    running ??= run()
+      .catch((e: unknown): RelistOutcome => {
+        // NB: relistSeries never throws; this guards the registry build so the last good registry stays.
+        logger.error({ err: e }, 'relist failed; the last good registry stays in service');
+        firstDone = true;
+        return { ok: false, seriesCount: 0, metricCount: custom.size, durationMs: 0 };
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+
+  return {
+    customRegistry: () => custom,
+    isReady: () => firstDone,
+    relistOnce,
+    async start() {
+      const first = await relistOnce();
+      timer = setInterval(() => void relistOnce(), options.intervalMs);
+      timer.unref();
+      return first;
+    },
+    stop() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
