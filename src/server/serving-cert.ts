@@ -131,7 +131,8 @@ async function writeAtomically(path: string, text: string, mode: number): Promis
  * Returns the serving certificate and key (PEM). With `certFile` and `keyFile`, reads and checks them. Otherwise
  * reuses `<certDir>/apiserver.crt` and `apiserver.key` when both exist, parse, match, are valid and name every host;
  * else generates a self-signed certificate (CN `localhost@<unix time>`, SANs localhost, 127.0.0.1, ::1 and `hosts`,
- * valid one year) and writes it there (the directory is created; the key gets mode 0600).
+ * valid one year) and writes it there (the directory is created; the key gets mode 0600). An empty `certDir` keeps
+ * the generated pair in memory only.
  * @throws ServingCertError naming the file that cannot be read, parsed or written.
  */
 export async function loadServingCert(options: ServingCertOptions): Promise<ServingCert> {
@@ -150,10 +151,15 @@ export async function loadServingCert(options: ServingCertOptions): Promise<Serv
     return { cert, key, certPath: certFile, keyPath: keyFile, generated: false };
   }
 
-  const certPath = join(options.certDir, GENERATED_CERT_FILE);
-  const keyPath = join(options.certDir, GENERATED_KEY_FILE);
   const hosts = [...new Set([...DEFAULT_HOSTS, ...(options.hosts ?? [])])];
   const now = new Date();
+  if (options.certDir === '') {
+    // NB: an empty --cert-dir keeps the generated pair in memory only, as the Kubernetes apiserver does.
+    const { cert, key } = await generatePair(hosts, now);
+    return { cert, key, certPath: '', keyPath: '', generated: true };
+  }
+  const certPath = join(options.certDir, GENERATED_CERT_FILE);
+  const keyPath = join(options.certDir, GENERATED_KEY_FILE);
   if (existsSync(certPath) && existsSync(keyPath)) {
     const [cert, key] = await Promise.all([
       readText(certPath, 'certificate'),

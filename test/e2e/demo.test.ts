@@ -11,29 +11,7 @@ import { DEMO_PODS, runDemo } from '../../src/cli/demo/run-demo.js';
 import { ADAPTER_ENTRY, QUEUE_WORKER_RULES } from '../support/adapter.js';
 import { getJson } from '../support/https.js';
 import { kubectlGetRaw } from '../support/kubectl.js';
-
-async function refused(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { refused, waitFor } from '../support/wait.js';
 
 class Capture extends Writable {
   text = '';

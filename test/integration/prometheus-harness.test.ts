@@ -7,6 +7,7 @@ import { aroundNow, constantGauge, linearCounter, openMetrics } from '../../src/
 import { startPrometheus } from '../../src/cli/demo/prometheus-process.js';
 import { DEMO_PODS } from '../../src/cli/demo/run-demo.js';
 import type { PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
+import { refused, waitFor } from '../support/wait.js';
 
 interface VectorSample {
   metric: Record<string, string>;
@@ -41,29 +42,6 @@ async function processesMentioning(text: string): Promise<number[]> {
     if (cmdline.includes(text)) found.push(Number(pid));
   }
   return found;
-}
-
-async function refused(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -32,17 +32,20 @@ const logger = {
   error: (_o: object, msg: string) => void logs.push({ level: 'error', msg }),
 };
 
+const relisterOver = (prometheus: PrometheusClient) =>
+  createRelister({
+    prometheus,
+    mapper: createStandaloneResourceMapper(),
+    rules,
+    intervalMs: 60_000,
+    maxAgeMs: 600_000,
+    logger,
+  });
+
 describe('relisting (SPEC 4)', () => {
   it('asks once per distinct seriesQuery with start = now - maxAge, and is ready after the first relist', async () => {
     const prom = seriesPrometheus();
-    const relister = createRelister({
-      prometheus: prom.client,
-      mapper: createStandaloneResourceMapper(),
-      rules,
-      intervalMs: 60_000,
-      maxAgeMs: 600_000,
-      logger,
-    });
+    const relister = relisterOver(prom.client);
     expect(relister.isReady()).toBe(false);
     const before = Date.now();
     const outcome = await relister.relistOnce();
@@ -60,14 +63,7 @@ describe('relisting (SPEC 4)', () => {
 
   it('keeps the last good registry in service when a relist fails, and logs the failure', async () => {
     const prom = seriesPrometheus();
-    const relister = createRelister({
-      prometheus: prom.client,
-      mapper: createStandaloneResourceMapper(),
-      rules,
-      intervalMs: 60_000,
-      maxAgeMs: 600_000,
-      logger,
-    });
+    const relister = relisterOver(prom.client);
     await relister.relistOnce();
     const good = relister.customRegistry().list;
     prom.setFail(true);
@@ -81,14 +77,7 @@ describe('relisting (SPEC 4)', () => {
 
   it('never runs two relists at once', async () => {
     const prom = seriesPrometheus();
-    const relister = createRelister({
-      prometheus: prom.client,
-      mapper: createStandaloneResourceMapper(),
-      rules,
-      intervalMs: 60_000,
-      maxAgeMs: 600_000,
-      logger,
-    });
+    const relister = relisterOver(prom.client);
     await Promise.all([relister.relistOnce(), relister.relistOnce(), relister.relistOnce()]);
     expect(prom.calls).toHaveLength(2);
   });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServingCertError, loadServingCert } from '../../../src/server/serving-cert.js';
@@ -34,6 +34,19 @@ describe('loadServingCert: self-signed in the cert dir (as upstream --cert-dir)'
     const lifetimeDays = (Date.parse(x509.validTo) - Date.now()) / 86_400_000;
     expect(lifetimeDays).toBeGreaterThan(364);
     expect(lifetimeDays).toBeLessThan(366);
+  });
+
+  it('keeps the generated pair in memory only when --cert-dir is empty', async () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const result = await loadServingCert({ certDir: '' });
+      expect(result.generated).toBe(true);
+      expect(new X509Certificate(result.cert).checkHost('localhost')).toBe('localhost');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('reuses a valid pair on the next start', async () => {
