@@ -6,7 +6,7 @@ import { valuesToRules, ValuesError } from '../../../src/cli/values-to-rules.js'
 import { loadRules } from '../../../src/rules/compile-rules.js';
 import { ConfigError } from '../../../src/rules/config-error.js';
 
-const QUEUE_WORKER_VALUES = readFileSync('/work/shared/fixtures/queue-worker/values.yaml', 'utf8');
+const QUEUE_WORKER_VALUES = readFileSync('test/fixtures/queue-worker/values.yaml', 'utf8');
 const QUEUE_WORKER_RULES = readFileSync(
   new URL('../../../config/queue-worker.yaml', import.meta.url),
   'utf8',

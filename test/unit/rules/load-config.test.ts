@@ -9,7 +9,7 @@ const QUEUE_WORKER_RULES = readFileSync(
   new URL('../../../config/queue-worker.yaml', import.meta.url),
   'utf8',
 );
-const QUEUE_WORKER_VALUES = readFileSync('/work/shared/fixtures/queue-worker/values.yaml', 'utf8');
+const QUEUE_WORKER_VALUES = readFileSync('test/fixtures/queue-worker/values.yaml', 'utf8');
 
 const problemsOf = (text: string): readonly ConfigProblem[] => {
   try {
