@@ -67,14 +67,21 @@ describe('errors are metav1.Status bodies (SPEC 5.5)', () => {
     ['POST', '/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/metrics/queue_length'],
     ['POST', '/healthz'],
     ['DELETE', '/readyz'],
-  ] as const)('%s %s answers 405 MethodNotAllowed with Allow: GET, HEAD', async (method, url) => {
-    const response = await start().inject({ method, url });
-    expect(response.statusCode).toBe(405);
-    expect(response.headers.allow).toBe('GET, HEAD');
-    expect(response.body).toBe(
-      statusBody(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
-    );
-  });
+  ] as Array<['POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS', string]>)(
+    '%s %s answers 405 MethodNotAllowed with Allow: GET, HEAD',
+    async (method, url) => {
+      const response = await start().inject({ method, url });
+      expect(response.statusCode).toBe(405);
+      expect(response.headers.allow).toBe('GET, HEAD');
+      expect(response.body).toBe(
+        statusBody(
+          405,
+          'MethodNotAllowed',
+          'the server does not allow this method on the requested resource',
+        ),
+      );
+    },
+  );
 
   it('answers 405 before reading a body, so bad JSON cannot turn it into 400', async () => {
     const response = await start().inject({

@@ -7,7 +7,7 @@ import {
   createStandaloneResourceMapper,
 } from '../../../../src/kube/standalone.js';
 import type { InstantQueryResult, PrometheusClient } from '../../../../src/prometheus/client.js';
-import { PrometheusError } from '../../../../src/prometheus/client.js';
+import { PrometheusError, type PrometheusErrorKind } from '../../../../src/prometheus/client.js';
 import { createCustomMetricsProvider } from '../../../../src/providers/custom/provider.js';
 import { buildCustomRegistry } from '../../../../src/providers/custom/registry.js';
 import { summarizeSeries } from '../../../../src/providers/series-summary.js';
@@ -260,25 +260,28 @@ describe('custom metrics provider (SPEC 5.2)', () => {
     ['http', 503],
     ['query', 500],
     ['bad_response', 500],
-  ] as const)('maps a Prometheus %s failure to %i without leaking details', async (kind, code) => {
-    const { p } = provider(
-      () => new PrometheusError(kind, 'query "x" at http://secret-host:9090/api/v1/query failed'),
-    );
-    const err = (await p
-      .getMetricByName({
-        resource: 'pods',
-        namespace: 'default',
-        name: 'w-1',
-        metric: 'counter_qps',
-        metricSelector: [],
-        signal,
-      })
-      .catch((e: unknown) => e)) as StatusError;
-    expect(err).toBeInstanceOf(StatusError);
-    expect(err.code).toBe(code);
-    expect(err.message).not.toContain('secret-host');
-    expect(err.cause).toBeInstanceOf(PrometheusError);
-  });
+  ] as Array<[PrometheusErrorKind, number]>)(
+    'maps a Prometheus %s failure to %i without leaking details',
+    async (kind, code) => {
+      const { p } = provider(
+        () => new PrometheusError(kind, 'query "x" at http://secret-host:9090/api/v1/query failed'),
+      );
+      const err = (await p
+        .getMetricByName({
+          resource: 'pods',
+          namespace: 'default',
+          name: 'w-1',
+          metric: 'counter_qps',
+          metricSelector: [],
+          signal,
+        })
+        .catch((e: unknown) => e)) as StatusError;
+      expect(err).toBeInstanceOf(StatusError);
+      expect(err.code).toBe(code);
+      expect(err.message).not.toContain('secret-host');
+      expect(err.cause).toBeInstanceOf(PrometheusError);
+    },
+  );
 
   it('refuses metricLabelSelector operators Prometheus cannot express with 400', async () => {
     const { p } = provider(() => vector({}));

@@ -141,7 +141,10 @@ describe('lexer (Go text/template/parse/lex.go)', () => {
     [{ type: 'end', val: 'end', pos: 0 }, '<end>'],
     [{ type: 'char', val: '/', pos: 0 }, '"/"'],
     [{ type: 'text', val: 'abcdefghijklmn', pos: 0 }, '"abcdefghij"...'],
-  ] as const)('names the token %j as %s in messages', (token, name) => {
-    expect(tokenString(token)).toBe(name);
-  });
+  ] as Array<[Parameters<typeof tokenString>[0], string]>)(
+    'names the token %j as %s in messages',
+    (token, name) => {
+      expect(tokenString(token)).toBe(name);
+    },
+  );
 });
