@@ -275,7 +275,7 @@ describe('loadConfig: wrong types (SPEC 3)', () => {
       'must be a string, got number 5',
     ],
   ])('%s', (_what, text, path, message) => {
-    expect(onlyProblem(text)).toMatchObject({ path, message: expect.stringContaining(message) as unknown });
+    expect(onlyProblem(text)).toMatchObject({ path, message: expect.stringContaining(message) });
   });
 
   it('gives the position of the offending value', () => {
