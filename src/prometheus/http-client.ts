@@ -30,16 +30,25 @@ export interface HttpPrometheusClientOptions {
 const MAX_GET_QUERY_LENGTH = 4096;
 const TOKEN_RECHECK_MS = 1000;
 
+/** What one call saw; the interceptors fill it in, classification reads it. */
 interface CallContext {
   signal: AbortSignal;
+  /** Set when an HTTP answer arrived, whatever its status. */
+  answer?: { status: number; body: unknown };
+  /** Why a 2xx body is unusable, when it is. */
+  problem?: string;
 }
 
 /**
  * A PrometheusClient over prometheus-query (the only importer of that library). prometheus-query has no
  * per-call AbortSignal, no TLS options and drops query strings of the base URL, so a request interceptor adds
- * them; the per-call signal travels through AsyncLocalStorage.
+ * them; the per-call signal travels through AsyncLocalStorage, and so does a record of the HTTP answer, from which
+ * failures are classified. Calls reject only with PrometheusError, whose message and cause never hold the token.
  */
 export function createHttpPrometheusClient(options: HttpPrometheusClientOptions): PrometheusClient {
+  // NB: timers take whole milliseconds (AbortSignal.timeout throws a RangeError otherwise), and durations such as
+  // --prometheus-timeout=2500us are fractional.
+  const timeoutMs = Math.max(1, Math.ceil(options.timeoutMs));
   const context = new AsyncLocalStorage<CallContext>();
   const baseParams = new URLSearchParams(options.url.search);
   const endpoint = `${options.url.origin}${options.url.pathname.replace(/\/+$/, '')}`;
@@ -58,7 +67,7 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
       endpoint,
       baseURL: '/api/v1/',
       headers,
-      timeout: options.timeoutMs,
+      timeout: timeoutMs,
       preferPost,
       requestInterceptor: {
         onFulfilled: (config) => {
@@ -79,8 +88,23 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
       },
       responseInterceptor: {
         onFulfilled: (response) => {
-          normalizeInfinities(response.data);
+          const call = context.getStore();
+          const body: unknown = response.data;
+          const problem = problemOf(body, response.config.url);
+          if (call !== undefined) {
+            call.answer = { status: response.status, body };
+            if (problem !== undefined) call.problem = problem;
+          }
+          if (problem === undefined) normalizeInfinities(body);
           return response;
+        },
+        onRejected: (error: unknown) => {
+          const response = (error as { response?: { status?: unknown; data?: unknown } } | null)?.response;
+          const call = context.getStore();
+          if (call !== undefined && typeof response?.status === 'number') {
+            call.answer = { status: response.status, body: response.data };
+          }
+          throw error;
         },
       },
     });
@@ -95,13 +119,18 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
     signal: AbortSignal | undefined,
     run: () => Promise<T>,
   ): Promise<T> => {
-    const deadline = AbortSignal.timeout(options.timeoutMs);
+    const deadline = AbortSignal.timeout(timeoutMs);
     const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+    const seen: CallContext = { signal: combined };
+    let result: T;
     try {
-      return await context.run({ signal: combined }, run);
+      result = await context.run(seen, run);
     } catch (e) {
-      throw toPrometheusError(e, what, deadline, signal, options.timeoutMs);
+      throw toPrometheusError(e, { what, seen, deadline, callerSignal: signal, timeoutMs });
     }
+    // NB: prometheus-query turns some malformed bodies into garbage (Invalid Date, NaN) instead of failing.
+    if (seen.problem !== undefined) throw new PrometheusError('bad_response', `${what}: ${seen.problem}`);
+    return result;
   };
 
   return {
@@ -117,35 +146,74 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
       const metrics = await call(`series ${JSON.stringify(match)}`, seriesOptions.signal, () =>
         driverFor(encodeURIComponent(match).length).series(match, seriesOptions.start, end),
       );
-      if (!Array.isArray(metrics))
-        throw new PrometheusError('bad_response', 'series: the answer is not a list');
       return metrics.map((m) => (m.name === undefined ? { ...m.labels } : { __name__: m.name, ...m.labels }));
     },
   };
 }
 
-/** prometheus-query parses values with parseFloat, which turns "+Inf" into NaN; make them parse as ±Infinity. */
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isLabelSet = (v: unknown): boolean =>
+  isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+/** Sample values as Prometheus writes them (Go's strconv.FormatFloat): `1.5`, `1e+21`, `NaN`, `+Inf`, `-Inf`. */
+const SAMPLE_VALUE = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|NaN|[+-]Inf)$/;
+const isSamplePair = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.length === 2 &&
+  typeof v[0] === 'number' &&
+  Number.isFinite(v[0]) &&
+  typeof v[1] === 'string' &&
+  SAMPLE_VALUE.test(v[1]);
+
+/**
+ * Why a 2xx body from `endpoint` (`query` or `series`, relative to `/api/v1/`) is not a usable Prometheus answer,
+ * or undefined when it is one.
+ */
+function problemOf(body: unknown, endpoint: string | undefined): string | undefined {
+  if (!isObject(body) || body.status !== 'success') return 'the answer is not a Prometheus API response';
+  const data = body.data;
+  if (endpoint === 'series') {
+    return Array.isArray(data) && data.every(isLabelSet)
+      ? undefined
+      : 'the answer is not a list of label sets';
+  }
+  if (!isObject(data)) return 'the answer has no data';
+  switch (data.resultType) {
+    case 'vector':
+      return Array.isArray(data.result) &&
+        data.result.every(
+          (s) => isObject(s) && (s.metric === undefined || isLabelSet(s.metric)) && isSamplePair(s.value),
+        )
+        ? undefined
+        : 'the answer is not a well-formed instant vector';
+    case 'scalar':
+      return isSamplePair(data.result) ? undefined : 'the answer is not a well-formed scalar';
+    default:
+      return `unsupported result type ${JSON.stringify(data.resultType)}; rules must produce an instant vector or a scalar`;
+  }
+}
+
+/**
+ * prometheus-query parses values with parseFloat, which turns "+Inf" into NaN; make them parse as ±Infinity.
+ * `body` has passed problemOf.
+ */
 function normalizeInfinities(body: unknown): void {
-  const data = (body as { data?: { resultType?: unknown; result?: unknown } } | undefined)?.data;
-  if (data === undefined || data === null) return;
+  const data = (body as { data?: { resultType?: unknown; result?: unknown } }).data;
   const fix = (pair: unknown) => {
     if (!Array.isArray(pair)) return;
     if (pair[1] === '+Inf') pair[1] = 'Infinity';
     else if (pair[1] === '-Inf') pair[1] = '-Infinity';
   };
-  if (data.resultType === 'vector' && Array.isArray(data.result)) {
-    for (const s of data.result as Array<{ value?: unknown }>) fix(s?.value);
-  } else if (data.resultType === 'scalar') {
+  if (data?.resultType === 'vector' && Array.isArray(data.result)) {
+    for (const s of data.result as Array<{ value?: unknown }>) fix(s.value);
+  } else if (data?.resultType === 'scalar') {
     fix(data.result);
   }
 }
 
+/** `result` comes from a body that passed problemOf, so only vectors and scalars arrive here. */
 function toInstantResult(result: QueryResult): InstantQueryResult {
-  if (result === null || typeof result !== 'object') {
-    throw new PrometheusError('bad_response', 'query: the answer has no data');
-  }
-  const type = String(result.resultType);
-  if (type === 'vector') {
+  if (String(result.resultType) === 'vector') {
     const samples: PromSample[] = (
       result.result as Array<{
         metric: { name?: string; labels?: Record<string, string> } | null;
@@ -161,75 +229,76 @@ function toInstantResult(result: QueryResult): InstantQueryResult {
     }));
     return { type: 'vector', samples };
   }
-  if (type === 'scalar') {
-    const pair = result.result as unknown as [number, string];
-    return { type: 'scalar', value: Number.parseFloat(pair[1]), timestamp: new Date(pair[0] * 1000) };
-  }
-  throw new PrometheusError(
-    'bad_response',
-    `query: unsupported result type "${type}"; rules must produce an instant vector or a scalar`,
-  );
+  const pair = result.result as unknown as [number, string];
+  return { type: 'scalar', value: Number.parseFloat(pair[1]), timestamp: new Date(pair[0] * 1000) };
 }
 
-/** prometheus-query rejects with plain objects ({ errorType, error, httpStatus, ... }); classify them. */
-function toPrometheusError(
-  e: unknown,
-  what: string,
-  deadline: AbortSignal,
-  callerSignal: AbortSignal | undefined,
-  timeoutMs: number,
-): PrometheusError {
+interface Failure {
+  what: string;
+  seen: CallContext;
+  deadline: AbortSignal;
+  callerSignal: AbortSignal | undefined;
+  timeoutMs: number;
+}
+
+/**
+ * Classifies a failed call by what it saw (our signals, the HTTP answer the interceptors recorded) rather than by
+ * prometheus-query's rejection objects, which mislabel answers: its `.then(...).catch(...)` turns a 2xx HTML page
+ * into a "network_error", and a 5xx HTML page into a "client_error" without its status.
+ */
+function toPrometheusError(e: unknown, f: Failure): PrometheusError {
   if (e instanceof PrometheusError) return e;
-  if (deadline.aborted)
-    return new PrometheusError('timeout', `${what}: no answer within ${timeoutMs}ms`, undefined, {
-      cause: e,
-    });
-  if (callerSignal?.aborted === true)
-    return new PrometheusError('aborted', `${what}: aborted`, undefined, { cause: e });
-  const err = (typeof e === 'object' && e !== null ? e : {}) as {
-    errorType?: string;
-    error?: string;
-    httpStatus?: number;
-    code?: string;
-    prometheus?: unknown;
-  };
-  switch (err.errorType) {
-    case 'timeout_error':
-      return new PrometheusError('timeout', `${what}: timed out (${err.error ?? 'timeout'})`, undefined, {
-        cause: e,
-      });
-    case 'network_error':
-    case 'ssl_error':
-      return new PrometheusError(
-        'unreachable',
-        `${what}: ${err.error ?? 'network error'}${err.code === undefined ? '' : ` (${err.code})`}`,
-        undefined,
-        { cause: e },
-      );
-    case 'http_error':
-      return err.prometheus !== undefined && typeof err.prometheus === 'object'
-        ? new PrometheusError(
-            'query',
-            `${what}: HTTP ${err.httpStatus}: ${err.error ?? ''}`,
-            err.httpStatus,
-            { cause: e },
-          )
-        : new PrometheusError('http', `${what}: HTTP ${err.httpStatus}`, err.httpStatus, { cause: e });
-    case 'client_error':
-      return new PrometheusError(
-        'bad_response',
-        `${what}: the answer is not a Prometheus API response`,
-        undefined,
-        { cause: e },
-      );
-    default:
-      return new PrometheusError(
-        'bad_response',
-        `${what}: ${e instanceof Error ? e.message : 'unexpected answer'}`,
-        undefined,
-        { cause: e },
-      );
+  const cause = { cause: withoutRequest(e) };
+  const timedOut = (e as { errorType?: unknown } | null)?.errorType === 'timeout_error';
+  if (f.deadline.aborted || (timedOut && f.callerSignal?.aborted !== true))
+    return new PrometheusError('timeout', `${f.what}: no answer within ${f.timeoutMs}ms`, undefined, cause);
+  if (f.callerSignal?.aborted === true)
+    return new PrometheusError('aborted', `${f.what}: aborted`, undefined, cause);
+  const answer = f.seen.answer;
+  if (answer === undefined) {
+    const err = (isObject(e) ? e : {}) as { error?: unknown; code?: unknown; message?: unknown };
+    const detail =
+      typeof err.error === 'string'
+        ? err.error
+        : typeof err.message === 'string'
+          ? err.message
+          : 'network error';
+    const code = typeof err.code === 'string' && !detail.includes(err.code) ? ` (${err.code})` : '';
+    return new PrometheusError('unreachable', `${f.what}: ${detail}${code}`, undefined, cause);
   }
+  if (answer.status >= 200 && answer.status < 300) {
+    const problem = f.seen.problem ?? (e instanceof Error ? e.message : 'the answer is not usable');
+    return new PrometheusError('bad_response', `${f.what}: ${problem}`, undefined, cause);
+  }
+  const body = answer.body;
+  if (isObject(body) && body.status === 'error' && typeof body.errorType === 'string') {
+    const detail = typeof body.error === 'string' ? `: ${body.error}` : '';
+    return new PrometheusError(
+      'query',
+      `${f.what}: HTTP ${answer.status} ${body.errorType}${detail}`,
+      answer.status,
+      cause,
+    );
+  }
+  return new PrometheusError('http', `${f.what}: HTTP ${answer.status}`, answer.status, cause);
+}
+
+/**
+ * The cause to keep from a prometheus-query rejection. NB: axios errors hold the request config and the socket,
+ * both with the Authorization header, so they are replaced by plain Errors with their message, code and cause.
+ */
+function withoutRequest(e: unknown): unknown {
+  if (!isObject(e)) return e;
+  if (e.isAxiosError === true && e instanceof Error) {
+    const clean = new Error(
+      e.message,
+      e.cause === undefined ? undefined : { cause: withoutRequest(e.cause) },
+    );
+    clean.name = e.name;
+    if (typeof e.code === 'string') Object.assign(clean, { code: e.code });
+    return clean;
+  }
+  return 'original' in e ? { ...e, original: withoutRequest(e.original) } : e;
 }
 
 /** Reads a token file, trimmed, re-reading it when its mtime or size changes (checked at most once a second). */
