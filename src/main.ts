@@ -11,6 +11,7 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { runDemo } from './cli/demo/run-demo.js';
 import { valuesToRules } from './cli/values-to-rules.js';
+import { readPrometheusAuthConfig, type PrometheusAuth } from './kube/prometheus-auth-config.js';
 import { createStandaloneObjectLister, createStandaloneResourceMapper } from './kube/standalone.js';
 import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
 import { createHttpPrometheusClient } from './prometheus/http-client.js';
@@ -197,11 +198,13 @@ async function serve(argv: string[]): Promise<number> {
 
 function prometheusClientOptions(options: AdapterOptions): Parameters<typeof createHttpPrometheusClient>[0] {
   const p = options.prometheus;
+  let authConfig: PrometheusAuth | undefined;
   if (p.authConfig !== undefined) {
-    throw new StartupError(
-      '--prometheus-auth-config is not supported in this version; use --prometheus-token-file, --prometheus-ca-file ' +
-        'and --prometheus-client-tls-cert-file/--prometheus-client-tls-key-file instead',
-    );
+    try {
+      authConfig = readPrometheusAuthConfig(p.authConfig);
+    } catch (e) {
+      throw new StartupError((e as Error).message, { cause: e });
+    }
   }
   const tokenFile = p.tokenFile ?? (p.authInCluster ? IN_CLUSTER_TOKEN : undefined);
   const caFile = p.caFile ?? (p.authInCluster ? IN_CLUSTER_CA : undefined);
@@ -223,6 +226,7 @@ function prometheusClientOptions(options: AdapterOptions): Parameters<typeof cre
     ...(caFile === undefined ? {} : { caFile }),
     ...(p.clientCertFile === undefined ? {} : { clientCertFile: p.clientCertFile }),
     ...(p.clientKeyFile === undefined ? {} : { clientKeyFile: p.clientKeyFile }),
+    ...(authConfig === undefined ? {} : { inline: authConfig }),
   };
 }
 

@@ -22,6 +22,15 @@ export interface HttpPrometheusClientOptions {
   caFile?: string;
   clientCertFile?: string;
   clientKeyFile?: string;
+  /** TLS and credentials given as data (from `--prometheus-auth-config`); files above take precedence. */
+  inline?: {
+    ca?: string;
+    cert?: string;
+    key?: string;
+    insecureSkipVerify?: boolean;
+    bearerToken?: string;
+    basicAuth?: { username: string; password: string };
+  };
   /** Per-call deadline; Prometheus gets a slightly shorter `timeout=` so it can answer with its own error first. */
   timeoutMs: number;
 }
@@ -52,13 +61,33 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
   const context = new AsyncLocalStorage<CallContext>();
   const baseParams = new URLSearchParams(options.url.search);
   const endpoint = `${options.url.origin}${options.url.pathname.replace(/\/+$/, '')}`;
-  const token = options.tokenFile === undefined ? undefined : tokenReader(options.tokenFile);
+  const inline = options.inline ?? {};
+  const staticToken = inline.bearerToken;
+  const token =
+    options.tokenFile !== undefined
+      ? tokenReader(options.tokenFile)
+      : staticToken === undefined
+        ? undefined
+        : () => staticToken;
+  const ca = options.caFile === undefined ? inline.ca : readFileSync(options.caFile);
+  const cert = options.clientCertFile === undefined ? inline.cert : readFileSync(options.clientCertFile);
+  const key = options.clientKeyFile === undefined ? inline.key : readFileSync(options.clientKeyFile);
   const httpsAgent = new https.Agent({
     keepAlive: true,
-    ...(options.caFile === undefined ? {} : { ca: readFileSync(options.caFile) }),
-    ...(options.clientCertFile === undefined ? {} : { cert: readFileSync(options.clientCertFile) }),
-    ...(options.clientKeyFile === undefined ? {} : { key: readFileSync(options.clientKeyFile) }),
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(inline.insecureSkipVerify === true ? { rejectUnauthorized: false } : {}),
   });
+  // NB: like Go's HTTP client, credentials in the URL (`https://user:pass@host`) become basic auth.
+  const basicAuth =
+    inline.basicAuth ??
+    (options.url.username === ''
+      ? undefined
+      : {
+          username: decodeURIComponent(options.url.username),
+          password: decodeURIComponent(options.url.password),
+        });
   const httpAgent = new http.Agent({ keepAlive: true });
   const headers = Object.fromEntries(options.headers ?? []);
 
@@ -67,6 +96,7 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
       endpoint,
       baseURL: '/api/v1/',
       headers,
+      ...(basicAuth === undefined ? {} : { auth: basicAuth }),
       timeout: timeoutMs,
       preferPost,
       requestInterceptor: {

@@ -10,6 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { PrometheusError, type PrometheusErrorKind } from '../../../src/prometheus/client.js';
+import { readPrometheusAuthConfig } from '../../../src/kube/prometheus-auth-config.js';
 import {
   createHttpPrometheusClient,
   type HttpPrometheusClientOptions,
@@ -343,6 +344,17 @@ describe('--prometheus-token-file (SPEC 2, 11)', () => {
   });
 });
 
+describe('basic auth', () => {
+  it('sends credentials written in --prometheus-url as basic auth, like Go, and not in the URL', async () => {
+    const prom = await serve(answerVector);
+    const url = prom.url.replace('http://', 'http://team%40a:s3cr%3At@');
+    await client(url).query('up');
+    const seen = only(prom.requests);
+    expect(seen.headers.authorization).toBe(`Basic ${Buffer.from('team@a:s3cr:t').toString('base64')}`);
+    expect(seen.path).toBe('/api/v1/query');
+  });
+});
+
 describe('TLS to Prometheus (SPEC 2)', () => {
   let pki: {
     dir: string;
@@ -415,6 +427,47 @@ describe('TLS to Prometheus (SPEC 2)', () => {
     ca: readFileSync(pki.ca),
     requestCert: true,
     rejectUnauthorized: true,
+  });
+
+  it('--prometheus-auth-config: CA, client certificate and token from the current kubeconfig context', async () => {
+    const kubeconfig = join(pki.dir, 'prometheus-auth.kubeconfig');
+    const b64 = (file: string) => readFileSync(file).toString('base64');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: prom',
+        'contexts: [{name: prom, context: {cluster: prom, user: adapter}}]',
+        `clusters: [{name: prom, cluster: {server: "https://ignored.example", certificate-authority-data: ${b64(pki.ca)}}}]`,
+        `users: [{name: adapter, user: {token: "kube-token", client-certificate-data: ${b64(pki.clientCert)}, client-key-data: ${b64(pki.clientKey)}}}]`,
+        '',
+      ].join('\n'),
+    );
+    const auth = readPrometheusAuthConfig(kubeconfig);
+    expect(auth.insecureSkipVerify).toBe(false);
+    const prom = await serve(answerVector, mutualTls());
+    await client(prom.url, { inline: auth }).query('up');
+    expect(only(prom.requests).headers.authorization).toBe('Bearer kube-token');
+  });
+
+  it('--prometheus-auth-config refuses exec plugins and names the file', () => {
+    const kubeconfig = join(pki.dir, 'exec.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: c',
+        'contexts: [{name: c, context: {cluster: c, user: u}}]',
+        'clusters: [{name: c, cluster: {server: "https://x"}}]',
+        'users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}}}]',
+        '',
+      ].join('\n'),
+    );
+    expect(() => readPrometheusAuthConfig(kubeconfig)).toThrow(
+      /exec.kubeconfig.*exec or auth-provider plugin/,
+    );
   });
 
   it('verifies the server certificate against caFile', async () => {
