@@ -45,6 +45,11 @@ export interface AdapterOptions {
     requestheaderGroupHeaders?: readonly string[];
     requestheaderExtraHeadersPrefix?: readonly string[];
     alwaysAllowPaths: readonly string[];
+    /** `--discovery-interval` (ours). */
+    discoveryIntervalMs: number;
+    /** `--kube-api-qps` / `--kube-api-burst` (ours): client-side rate limit for each Kubernetes client. */
+    qps: number;
+    burst: number;
   };
   verbosity: number;
   standalone: boolean;
@@ -317,6 +322,30 @@ const FLAGS: readonly FlagSpec[] = [
     section: 'kube',
     placeholder: '<list>',
     help: 'prefixes of extra-attribute headers (default: from the cluster, usually X-Remote-Extra-)',
+  },
+  {
+    name: 'discovery-interval',
+    type: 'duration',
+    section: 'kube',
+    default: '1m',
+    ours: true,
+    help: 'how often the resource mapping is re-read from the cluster discovery (also on a miss, rate-limited)',
+  },
+  {
+    name: 'kube-api-qps',
+    type: 'int',
+    section: 'kube',
+    default: '20',
+    ours: true,
+    help: 'sustained request rate to the Kubernetes API (per client)',
+  },
+  {
+    name: 'kube-api-burst',
+    type: 'int',
+    section: 'kube',
+    default: '40',
+    ours: true,
+    help: 'request burst to the Kubernetes API (per client)',
   },
   {
     name: 'authorization-always-allow-paths',
@@ -819,6 +848,9 @@ function build(values: FlagValues, help: boolean, ignoredFlags: readonly string[
       requestheaderGroupHeaders: values.list('requestheader-group-headers'),
       requestheaderExtraHeadersPrefix: values.list('requestheader-extra-headers-prefix'),
       alwaysAllowPaths: values.list('authorization-always-allow-paths') ?? [],
+      discoveryIntervalMs: timerDuration(values, 'discovery-interval', false),
+      qps: values.int('kube-api-qps', 1, 10_000),
+      burst: values.int('kube-api-burst', 1, 10_000),
     },
     verbosity: values.int('v', 0, 2 ** 31 - 1),
     standalone,

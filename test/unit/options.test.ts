@@ -60,7 +60,12 @@ describe('parseOptions: defaults (SPEC 2 table)', () => {
         cipherSuites: [],
         disableHttp2: false,
       },
-      kube: { alwaysAllowPaths: ['/healthz', '/readyz', '/livez'] },
+      kube: {
+        alwaysAllowPaths: ['/healthz', '/readyz', '/livez'],
+        discoveryIntervalMs: 60_000,
+        qps: 20,
+        burst: 40,
+      },
       verbosity: 0,
       standalone: false,
       shutdownGracePeriodMs: 30_000,
@@ -73,7 +78,7 @@ describe('parseOptions: defaults (SPEC 2 table)', () => {
 
   it('leaves optional settings absent rather than empty', () => {
     const options = parseOptions([CONFIG]);
-    expect(Object.keys(options.kube)).toEqual(['alwaysAllowPaths']);
+    expect(Object.keys(options.kube)).toEqual(['alwaysAllowPaths', 'discoveryIntervalMs', 'qps', 'burst']);
     expect('tokenFile' in options.prometheus).toBe(false);
     expect('certFile' in options.serving).toBe(false);
   });
