@@ -23,3 +23,43 @@ export interface ObjectLister {
     signal: AbortSignal,
   ): Promise<readonly string[] | 'any'>;
 }
+
+/** A failed Kubernetes API call. The message is for logs (it may name the URL; never a token). */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  constructor(
+    readonly kind: 'timeout' | 'aborted' | 'unreachable' | 'http' | 'bad_response',
+    message: string,
+    /** The HTTP status for `http` errors. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** One event of a watch stream (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`, `ERROR`). */
+export interface WatchEvent {
+  type: string;
+  object: unknown;
+}
+
+/**
+ * The Kubernetes API as the adapter uses it: JSON GET/POST and watches on raw paths. Every call has a timeout
+ * (a watch: a connect timeout and an idle timeout) and goes through the client's rate limit. Calls reject with
+ * KubeApiError.
+ */
+export interface KubeClient {
+  getJson(path: string, options?: { query?: Record<string, string>; signal?: AbortSignal }): Promise<unknown>;
+  postJson(path: string, body: unknown, options?: { signal?: AbortSignal }): Promise<unknown>;
+  /**
+   * Streams the watch at `path` (with `watch=true` and `query` added), calling `onEvent` per event, until the
+   * server ends the stream (resolves), `signal` aborts (resolves), or it fails (rejects).
+   */
+  watch(
+    path: string,
+    query: Record<string, string>,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
