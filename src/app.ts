@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { SecureVersion } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { CustomMetricsProvider, Readiness } from './providers/contract.js';
+import { installAuth, type AuthOptions } from './server/auth.js';
 import { customMetricsRoutes } from './server/custom-metrics.js';
 import { discoveryRoutes } from './server/discovery.js';
 import { createClientErrorHandler, frameworkErrors, installErrorHandlers } from './server/errors.js';
@@ -25,7 +26,14 @@ export interface AppDeps {
     cert: string | Buffer;
     minVersion?: SecureVersion;
     ciphers?: string;
+    /**
+     * The CAs client certificates may chain to (client CA and requestheader CA), listed to clients as acceptable;
+     * with `auth`, `[]` when there are none (NB: absent, Node would list its public root CAs).
+     */
+    ca?: string | Buffer | Array<string | Buffer>;
   } | null;
+  /** Authenticate and authorize every request except the always-allowed paths (SPEC 8); absent: no checks. */
+  auth?: AuthOptions;
   /** Per-request deadline passed to providers through the request's AbortSignal (default 30000). */
   requestTimeoutMs?: number;
   /** HTTP/1.1 only for now. */
@@ -82,6 +90,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           cert: deps.https.cert,
           ...(deps.https.minVersion === undefined ? {} : { minVersion: deps.https.minVersion }),
           ...(deps.https.ciphers === undefined ? {} : { ciphers: deps.https.ciphers }),
+          // NB: client certificates are asked for but not checked by TLS: the auth hook verifies them against the
+          // CA each one is meant for.
+          ...(deps.auth === undefined
+            ? {}
+            : { requestCert: true, rejectUnauthorized: false, ca: deps.https.ca ?? [] }),
         };
   const app = Fastify({
     ...loggerOptions(deps.logger),
@@ -101,6 +114,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   installRequestSignal(app, { timeoutMs: deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
   installErrorHandlers(app);
+  if (deps.auth !== undefined) installAuth(app, deps.auth);
   void app.register(healthRoutes, { readiness: deps.readiness });
   void app.register(discoveryRoutes, { provider: deps.customMetrics });
   void app.register(customMetricsRoutes, { provider: deps.customMetrics });

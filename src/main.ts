@@ -11,8 +11,8 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { runDemo } from './cli/demo/run-demo.js';
 import { valuesToRules } from './cli/values-to-rules.js';
+import { connectKubeSide, type KubeSide } from './cluster.js';
 import { readPrometheusAuthConfig, type PrometheusAuth } from './kube/prometheus-auth-config.js';
-import { createStandaloneObjectLister, createStandaloneResourceMapper } from './kube/standalone.js';
 import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
 import { createHttpPrometheusClient } from './prometheus/http-client.js';
 import { createCustomMetricsProvider } from './providers/custom/provider.js';
@@ -81,15 +81,14 @@ async function serve(argv: string[]): Promise<number> {
   });
   const logger = rootLogger.child({ component: 'adapter' });
   const rules = loadRules(readFile(options.config, '--config'), options.config);
-  if (!options.standalone) {
-    throw new StartupError(
-      'running against a cluster (resource discovery, object listing, delegated authentication) is not available in ' +
-        'this version; pass --standalone to serve without the Kubernetes API',
-    );
-  }
   const prometheus = createHttpPrometheusClient(prometheusClientOptions(options));
-  const mapper = createStandaloneResourceMapper();
-  const lister = createStandaloneObjectLister();
+  let kubeSide: KubeSide;
+  try {
+    kubeSide = await connectKubeSide(options, rootLogger);
+  } catch (e) {
+    throw new StartupError(e instanceof Error ? e.message : String(e), { cause: e });
+  }
+  const { mapper, lister } = kubeSide;
   const relister = createRelister({
     prometheus,
     mapper,
@@ -121,17 +120,26 @@ async function serve(argv: string[]): Promise<number> {
     ...(options.serving.certFile === undefined ? {} : { certFile: options.serving.certFile }),
     ...(options.serving.keyFile === undefined ? {} : { keyFile: options.serving.keyFile }),
   });
+  let servingPair = { key: cert.key, cert: cert.cert };
+  let clientCas = kubeSide.clientCas;
+  const tlsSettings = () => ({
+    ...servingPair,
+    minVersion: options.serving.tlsMinVersion,
+    ...(ciphers === undefined ? {} : { ciphers }),
+    ...(kubeSide.auth === undefined ? {} : { ca: clientCas }),
+  });
   const app = buildApp({
     customMetrics,
     readiness: relister,
     logger: rootLogger.child({ component: 'http' }),
-    https: {
-      key: cert.key,
-      cert: cert.cert,
-      minVersion: options.serving.tlsMinVersion,
-      ...(ciphers === undefined ? {} : { ciphers }),
-    },
+    https: tlsSettings(),
+    ...(kubeSide.auth === undefined ? {} : { auth: kubeSide.auth }),
     requestTimeoutMs: options.prometheus.timeoutMs + 5000,
+  });
+  kubeSide.onClientCasChange((cas) => {
+    clientCas = cas;
+    (app.server as HttpsServer).setSecureContext(tlsSettings());
+    logger.info({ count: cas.length }, 'client CA bundle updated');
   });
   if (options.standalone) {
     logger.warn(
@@ -155,11 +163,8 @@ async function serve(argv: string[]): Promise<number> {
       : watchServingCert(
           { certFile, keyFile, certDir: options.serving.certDir },
           (pair) => {
-            (app.server as HttpsServer).setSecureContext({
-              ...pair,
-              minVersion: options.serving.tlsMinVersion,
-              ...(ciphers === undefined ? {} : { ciphers }),
-            });
+            servingPair = pair;
+            (app.server as HttpsServer).setSecureContext(tlsSettings());
             logger.info({ certFile }, 'serving certificate reloaded');
           },
           (e) =>
@@ -176,6 +181,7 @@ async function serve(argv: string[]): Promise<number> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     relister.stop();
     stopCertWatch();
+    kubeSide.stop();
     const force = setTimeout(() => {
       logger.warn({}, 'grace period over; exiting with requests still in flight');
       process.exit(0);
