@@ -132,7 +132,7 @@ describe("the HPA's request sequence through the aggregator (SPEC 7, 8)", () => 
     expect(auth.reviews).toContainEqual(
       expect.objectContaining({
         user: HPA.username,
-        groups: expect.arrayContaining(HPA.groups) as unknown,
+        groups: expect.arrayContaining(HPA.groups),
         resourceAttributes: expect.objectContaining({
           namespace: 'default',
           verb: 'get',
@@ -140,7 +140,7 @@ describe("the HPA's request sequence through the aggregator (SPEC 7, 8)", () => 
           resource: 'pods',
           subresource: 'counter_qps',
           name: '*',
-        }) as unknown,
+        }),
       }),
     );
   });
