@@ -1,22 +1,11 @@
 /** What TokenReview and SubjectAccessReview calls share: posting a review and turning failures into Status errors. */
 import { StatusError, internalError, serviceUnavailable } from '../api/status.js';
 import { KubeApiError, type KubeClient } from './contract.js';
+import { SILENT_LOGGER, type StructuredLogger } from '../api/logger.js';
 
-/** The structured logger subset the auth modules use (pino-compatible). */
-export interface AuthLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-/** Drops every line; the default when no logger is given. */
-export const SILENT_LOGGER: AuthLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+/** The structured logger the auth modules use. */
+export type AuthLogger = StructuredLogger;
+export { SILENT_LOGGER };
 
 /** A JSON object (not an array, not null). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -34,31 +23,6 @@ export function stringListMap(value: unknown): Record<string, string[]> {
   if (!isRecord(value)) return result;
   for (const [key, values] of Object.entries(value)) result[key] = stringArray(values);
   return result;
-}
-
-/**
- * Settles like `work` unless `signal` aborts first, then rejects with `signal.reason`. A later settlement of
- * `work` is dropped.
- */
-export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(signal.reason as Error);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: Error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**

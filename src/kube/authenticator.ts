@@ -8,7 +8,6 @@ import { InFlight, TtlCache } from './auth-cache.js';
 import {
   SILENT_LOGGER,
   postReview,
-  raceSignal,
   stringArray,
   stringListMap,
   isRecord,
@@ -17,6 +16,7 @@ import {
 import type { AuthenticationConfig, RequestHeaderConfig } from './authentication-config.js';
 import { subjectIdentity, verifyClientChain } from './cert-chain.js';
 import type { KubeClient } from './contract.js';
+import { untilAborted } from '../api/abort.js';
 
 /** POSTed to create a TokenReview (authentication.k8s.io/v1). */
 export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
@@ -218,7 +218,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (cached !== undefined) return cached ?? undefined;
     // NB: the shared call runs without the caller's signal (the client's own timeout bounds it), so that one
     // caller going away does not fail the others.
-    const user = await raceSignal(
+    const user = await untilAborted(
       inFlight.run(key, async () => {
         const result = await review(token, kube);
         cache.set(key, result, result === null ? failureTtl : successTtl);

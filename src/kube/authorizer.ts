@@ -1,8 +1,9 @@
 /** Delegated authorization (SPEC 8): SubjectAccessReview, cached; `system:masters` always allowed. */
 import type { AuthorizationAttributes, AuthorizationDecision, Authorizer, UserInfo } from '../api/auth.js';
 import { InFlight, TtlCache } from './auth-cache.js';
-import { SILENT_LOGGER, postReview, raceSignal, type AuthLogger } from './auth-review.js';
+import { SILENT_LOGGER, postReview, type AuthLogger } from './auth-review.js';
 import type { KubeClient } from './contract.js';
+import { untilAborted } from '../api/abort.js';
 
 /** POSTed to create a SubjectAccessReview (authorization.k8s.io/v1). */
 export const SUBJECT_ACCESS_REVIEW_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
@@ -124,7 +125,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
       const cached = cache.get(key);
       if (cached !== undefined) return Promise.resolve(cached);
       // NB: the shared call runs without the caller's signal (the client's own timeout bounds it).
-      return raceSignal(
+      return untilAborted(
         inFlight.run(key, async () => {
           const decision = await review(user, attributes);
           cache.set(key, decision, decision.allowed ? allowedTtl : deniedTtl);

@@ -1,18 +1,8 @@
-/** The structured logger subset the cluster-mode parts of kube/ use (pino-compatible; pass a child logger). */
-export interface KubeLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+import { SILENT_LOGGER, type StructuredLogger } from '../api/logger.js';
 
-/** A logger that drops everything (the default when none is given). */
-export const SILENT_LOGGER: KubeLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+/** The structured logger the cluster-mode parts of kube/ use (pass a child logger). */
+export type KubeLogger = StructuredLogger;
+export { SILENT_LOGGER };
 
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {

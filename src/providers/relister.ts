@@ -1,3 +1,4 @@
+import type { StructuredLogger } from '../api/logger.js';
 import type { ResourceMapper } from '../kube/contract.js';
 import type { PrometheusClient } from '../prometheus/client.js';
 import type { CompiledRules } from '../rules/compile-rules.js';
@@ -5,12 +6,8 @@ import type { Readiness } from './contract.js';
 import { buildCustomRegistry, EMPTY_CUSTOM_REGISTRY, type CustomMetricsRegistry } from './custom/registry.js';
 import { relistSeries, type SeriesSummary } from './series-summary.js';
 
-/** The structured logger subset the relister uses (pino-compatible). */
-export interface RelistLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+/** The structured logger subset the relister uses. */
+export type RelistLogger = Pick<StructuredLogger, 'info' | 'warn' | 'error'>;
 
 export interface RelisterOptions {
   prometheus: PrometheusClient;
