@@ -63,3 +63,80 @@ export interface CustomMetricsProvider {
 export interface Readiness {
   isReady(): boolean;
 }
+
+/** One discoverable external metric (`external.metrics.k8s.io/v1beta1`), served as `<metric>`. */
+export interface ExternalMetricInfo {
+  metric: string;
+}
+
+/** One sample of an external metric: the HPA sums every item of the list (SPEC 5.3). */
+export interface ExternalMetricValue {
+  metricName: string;
+  /** All labels of the Prometheus sample (without `__name__`). */
+  metricLabels: Record<string, string>;
+  timestamp: Date;
+  value: number;
+}
+
+export interface ExternalMetricRequest {
+  namespace: string;
+  metric: string;
+  /** Parsed `labelSelector` of the request: selects samples (added to `.LabelMatchers`). */
+  metricSelector: Requirement[];
+  signal: AbortSignal;
+}
+
+/**
+ * External metrics, answered from the relisted external rules. `getExternalMetric` rejects with a StatusError
+ * (404 for an unknown metric, 400 for a bad selector, 503/500 for backend failures); an empty result is a 200
+ * with no items (the HPA reports it).
+ */
+export interface ExternalMetricsProvider {
+  /** Every external metric currently served, sorted. Never throws; answers from memory. */
+  listAllExternalMetrics(): readonly ExternalMetricInfo[];
+  getExternalMetric(request: ExternalMetricRequest): Promise<ExternalMetricValue[]>;
+}
+
+/** CPU in cores and memory in bytes; rendered as DecimalSI / BinarySI quantities by the server (SPEC 5.4, 6). */
+export interface ResourceUsage {
+  cpu: number;
+  memory: number;
+}
+
+export interface PodMetricsValue {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  timestamp: Date;
+  windowSeconds: number;
+  containers: Array<{ name: string; usage: ResourceUsage }>;
+}
+
+export interface NodeMetricsValue {
+  name: string;
+  labels: Record<string, string>;
+  timestamp: Date;
+  windowSeconds: number;
+  usage: ResourceUsage;
+}
+
+/**
+ * Resource metrics (`metrics.k8s.io/v1beta1`, only with `resourceRules`), as metrics-server serves them: only
+ * running pods, results sorted by namespace then name. Rejects with a StatusError (404 for one named object
+ * without metrics, 503/500 for backend failures: a failed query is an error, never an empty list).
+ */
+export interface ResourceMetricsProvider {
+  getPodMetrics(request: {
+    /** Absent: all namespaces. */
+    namespace?: string;
+    /** One pod (then `namespace` is set). */
+    name?: string;
+    selector: Requirement[];
+    signal: AbortSignal;
+  }): Promise<PodMetricsValue[]>;
+  getNodeMetrics(request: {
+    name?: string;
+    selector: Requirement[];
+    signal: AbortSignal;
+  }): Promise<NodeMetricsValue[]>;
+}
