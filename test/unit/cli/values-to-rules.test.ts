@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { valuesToRules, ValuesError } from '../../../src/cli/values-to-rules.js';
 import { loadRules } from '../../../src/rules/compile-rules.js';
 import { ConfigError } from '../../../src/rules/config-error.js';
+import { defaultRules } from '../../../src/rules/default-rules.js';
 
 const QUEUE_WORKER_VALUES = readFileSync('test/fixtures/queue-worker/values.yaml', 'utf8');
 const QUEUE_WORKER_RULES = readFileSync(
@@ -23,6 +24,12 @@ const failure = (text: string): unknown => {
 
 const RULE = [
   '  - seriesQuery: \'{__name__="queue_depth"}\'',
+  "    metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'",
+].join('\n');
+/** External rules are namespaced by default, so they must say which label holds the namespace. */
+const EXTERNAL_RULE = [
+  '  - seriesQuery: \'{__name__="queue_depth",namespace!=""}\'',
+  '    resources: {overrides: {namespace: {resource: namespace}}}',
   "    metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'",
 ].join('\n');
 const RESOURCE = [
@@ -64,11 +71,11 @@ describe('valuesToRules: the queue-worker values (SPEC 3)', () => {
 describe('valuesToRules: section mapping', () => {
   it.each<[what: string, values: string, keys: string[]]>([
     ['custom → rules', `rules:\n  custom:\n${RULE}\n`, ['rules']],
-    ['external → externalRules', `rules:\n  external:\n${RULE}\n`, ['externalRules']],
+    ['external → externalRules', `rules:\n  external:\n${EXTERNAL_RULE}\n`, ['externalRules']],
     ['resource → resourceRules', `rules:\n${RESOURCE}\n`, ['resourceRules']],
     [
       'all three',
-      `rules:\n  default: false\n  custom:\n${RULE}\n  external:\n${RULE}\n${RESOURCE}\n`,
+      `rules:\n  default: false\n  custom:\n${RULE}\n  external:\n${EXTERNAL_RULE}\n${RESOURCE}\n`,
       ['rules', 'externalRules', 'resourceRules'],
     ],
     [
@@ -85,7 +92,7 @@ describe('valuesToRules: section mapping', () => {
   });
 
   it('copies external rules and resource rules unchanged', () => {
-    const values = `rules:\n  external:\n${RULE}\n${RESOURCE}\n`;
+    const values = `rules:\n  external:\n${EXTERNAL_RULE}\n${RESOURCE}\n`;
     const source = parse(values) as { rules: { external: unknown; resource: unknown } };
     expect(parse(valuesToRules(values, 'values.yaml'))).toEqual({
       externalRules: source.rules.external,
@@ -94,9 +101,72 @@ describe('valuesToRules: section mapping', () => {
   });
 });
 
+describe("valuesToRules: rules.default (the chart writes upstream's default rules)", () => {
+  const DEFAULTS = defaultRules({ rateInterval: '5m', labelPrefix: '' }).rules;
+  /** The community chart's own values.yaml for `rules`. */
+  const CHART_DEFAULT =
+    'rules:\n  default: true\n  custom: []\n  existing:\n  external: []\n  resource: {}\n';
+
+  it("the chart's default values give the default custom rules with a 5m interval, and no resource rules", () => {
+    const text = valuesToRules(CHART_DEFAULT, 'values.yaml');
+    expect(parse(text)).toEqual({ rules: DEFAULTS, externalRules: [] });
+    const rules = loadRules(text, 'rules.yaml');
+    expect([rules.custom.length, rules.external.length]).toEqual([6, 0]);
+    expect(text).toContain('[5m]');
+    expect(rules.resourceRules).toBeUndefined();
+  });
+
+  it.each<[what: string, values: string]>([
+    ['with rules.custom', `rules:\n  default: true\n  custom:\n${RULE}\n`],
+    ['with rules.custom and rules.resource', `rules:\n  default: true\n  custom:\n${RULE}\n${RESOURCE}\n`],
+  ])(
+    'puts the default rules ahead of rules.custom (%s); resource rules come only from rules.resource',
+    (_what, values) => {
+      const source = parse(values) as { rules: { custom: unknown[]; resource?: unknown } };
+      const converted = parse(valuesToRules(values, 'values.yaml')) as Record<string, unknown>;
+      expect(converted).toEqual({
+        rules: [...DEFAULTS, ...source.rules.custom],
+        ...(source.rules.resource === undefined ? {} : { resourceRules: source.rules.resource }),
+      });
+    },
+  );
+
+  it('without rules.custom, rules holds the default rules alone', () => {
+    expect(parse(valuesToRules('rules:\n  default: true\n', 'values.yaml'))).toEqual({ rules: DEFAULTS });
+  });
+
+  it.each(['false', 'null', '~'])('rules.default: %s adds nothing', (value) => {
+    expect(parse(valuesToRules(`rules:\n  default: ${value}\n  custom:\n${RULE}\n`, 'values.yaml'))).toEqual({
+      rules: (parse(`custom:\n${RULE}\n`) as { custom: unknown }).custom,
+    });
+  });
+
+  it('a bad custom rule is still reported at rules.custom[i] and its line, not at its index among the defaults', () => {
+    const error = failure(
+      `rules:\n  default: true\n  custom:\n${RULE}\n  - seriesQuery: x\n    metricsQuery: '<<.Serie>>'\n`,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.objectContaining({ path: 'rules.custom[1].metricsQuery', line: 7 }),
+    ]);
+  });
+
+  it('a rules.custom that is not a list is reported at rules.custom', () => {
+    const error = failure('rules:\n  default: true\n  custom: {seriesQuery: x}\n');
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.objectContaining({ path: 'rules.custom', line: 3 }),
+    ]);
+  });
+});
+
 describe('valuesToRules: values it cannot convert', () => {
   it.each<[what: string, values: string, message: string]>([
-    ['rules.default: true', `rules:\n  default: true\n  custom:\n${RULE}\n`, 'rules.default is true'],
+    [
+      'rules.default not a boolean',
+      'rules:\n  default: "yes"\n',
+      'rules.default must be true or false, got "yes"',
+    ],
     ['no rules key', 'replicas: 2\n', 'no "rules" mapping found'],
     ['an empty file', '', 'no "rules" mapping found'],
     ['rules: null', 'rules:\n', 'no "rules" mapping found'],
