@@ -6,17 +6,28 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SecureVersion } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { CustomMetricsProvider, Readiness } from './providers/contract.js';
+import type {
+  CustomMetricsProvider,
+  ExternalMetricsProvider,
+  Readiness,
+  ResourceMetricsProvider,
+} from './providers/contract.js';
 import { installAuth, type AuthOptions } from './server/auth.js';
 import { customMetricsRoutes } from './server/custom-metrics.js';
 import { discoveryRoutes } from './server/discovery.js';
+import { externalMetricsRoutes } from './server/external-metrics.js';
 import { createClientErrorHandler, frameworkErrors, installErrorHandlers } from './server/errors.js';
 import { healthRoutes } from './server/health.js';
 import { RequestLogController } from './server/request-log.js';
+import { resourceMetricsRoutes } from './server/resource-metrics.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, installRequestSignal } from './server/request-signal.js';
 
 export interface AppDeps {
   customMetrics: CustomMetricsProvider;
+  /** Serves external.metrics.k8s.io/v1beta1 (listed in discovery) when present. */
+  externalMetrics?: ExternalMetricsProvider;
+  /** Serves metrics.k8s.io/v1beta1 (listed in discovery) when present. */
+  resourceMetrics?: ResourceMetricsProvider;
   readiness: Readiness;
   /** A pino logger instance, pino options, or a boolean; passed to fastify. Default: no logging. */
   logger?: FastifyBaseLogger | boolean | object;
@@ -77,9 +88,10 @@ function loggerOptions(logger: AppDeps['logger']): Pick<FastifyServerOptions, 'l
 }
 
 /**
- * Builds the adapter's fastify instance: discovery, custom metrics (v1beta2, v1beta1), health probes, Status
- * errors everywhere. Does not listen. Every request gets a random id (`reqId` in its log lines) and an AbortSignal
- * (`request.abortSignal`) aborted on client disconnect or after `requestTimeoutMs`.
+ * Builds the adapter's fastify instance: discovery, custom metrics (v1beta2, v1beta1), external metrics when
+ * given a provider, health probes, Status errors everywhere. Does not listen. Every request gets a random id
+ * (`reqId` in its log lines) and an AbortSignal (`request.abortSignal`) aborted on client disconnect or after
+ * `requestTimeoutMs`.
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const https =
@@ -116,7 +128,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installErrorHandlers(app);
   if (deps.auth !== undefined) installAuth(app, deps.auth);
   void app.register(healthRoutes, { readiness: deps.readiness });
-  void app.register(discoveryRoutes, { provider: deps.customMetrics });
+  void app.register(discoveryRoutes, {
+    provider: deps.customMetrics,
+    ...(deps.externalMetrics === undefined ? {} : { external: deps.externalMetrics }),
+    resourceMetrics: deps.resourceMetrics !== undefined,
+  });
   void app.register(customMetricsRoutes, { provider: deps.customMetrics });
+  if (deps.externalMetrics !== undefined) {
+    void app.register(externalMetricsRoutes, { provider: deps.externalMetrics });
+  }
+  if (deps.resourceMetrics !== undefined) {
+    void app.register(resourceMetricsRoutes, { provider: deps.resourceMetrics });
+  }
   return app;
 }

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
+import { defaultRulesCommand } from './cli/default-rules.js';
 import { runDemo } from './cli/demo/run-demo.js';
 import { valuesToRules } from './cli/values-to-rules.js';
 import { connectKubeSide, type KubeSide } from './cluster.js';
@@ -16,7 +17,9 @@ import { readPrometheusAuthConfig, type PrometheusAuth } from './kube/prometheus
 import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
 import { createHttpPrometheusClient } from './prometheus/http-client.js';
 import { createCustomMetricsProvider } from './providers/custom/provider.js';
+import { createExternalMetricsProvider } from './providers/external/provider.js';
 import { createRelister } from './providers/relister.js';
+import { createResourceMetricsProvider } from './providers/resource/provider.js';
 import { loadRules } from './rules/compile-rules.js';
 import { ConfigError } from './rules/config-error.js';
 import { loadServingCert, ServingCertError } from './server/serving-cert.js';
@@ -41,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === 'values-to-rules') return valuesToRulesCommand(rest);
+  if (first === 'default-rules') return defaultRulesCommand(rest, process.stdout);
   return serve(argv);
 }
 
@@ -105,6 +109,27 @@ async function serve(argv: string[]): Promise<number> {
     prometheus,
     logQuery: (query, rule) => queryLogger.debug({ query, rule }, 'query'),
   });
+  // NB: like the chart, which registers the external APIService only when there are external rules.
+  const externalMetrics =
+    rules.external.length === 0
+      ? undefined
+      : createExternalMetricsProvider({
+          registry: () => relister.externalRegistry(),
+          mapper,
+          prometheus,
+          logQuery: (query, rule) => queryLogger.debug({ query, rule }, 'query'),
+        });
+  // NB: metrics.k8s.io is served (and listed in discovery) only with resourceRules, as upstream.
+  const resourceMetrics =
+    rules.resource === undefined
+      ? undefined
+      : createResourceMetricsProvider({
+          rules: rules.resource,
+          mapper,
+          lister,
+          prometheus,
+          logQuery: (query, rule) => queryLogger.debug({ query, rule }, 'query'),
+        });
 
   let ciphers: string | undefined;
   try {
@@ -130,6 +155,8 @@ async function serve(argv: string[]): Promise<number> {
   });
   const app = buildApp({
     customMetrics,
+    ...(externalMetrics === undefined ? {} : { externalMetrics }),
+    ...(resourceMetrics === undefined ? {} : { resourceMetrics }),
     readiness: relister,
     logger: rootLogger.child({ component: 'http' }),
     https: tlsSettings(),
@@ -152,7 +179,15 @@ async function serve(argv: string[]): Promise<number> {
   await app.listen({ host: options.serving.bindAddress, port: options.serving.securePort });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.serving.securePort;
-  logger.info({ host: options.serving.bindAddress, port, rules: rules.custom.length }, 'adapter listening');
+  logger.info(
+    {
+      host: options.serving.bindAddress,
+      port,
+      rules: rules.custom.length,
+      externalRules: rules.external.length,
+    },
+    'adapter listening',
+  );
 
   void relister.start();
 

@@ -8,7 +8,17 @@ export interface ResourceMapper extends ResourceLookup {
   all(): readonly ResourceInfo[];
 }
 
-/** Finds the objects a `*` request selects (SPEC 5.2). */
+/** What a lister keeps of one object: enough to select it and to describe it in a resource-metrics answer. */
+export interface ListedObject {
+  name: string;
+  /** "" for cluster-scoped objects. */
+  namespace: string;
+  labels: Readonly<Record<string, string>>;
+  /** `status.phase` when the object has one (pods: `Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`). */
+  phase?: string;
+}
+
+/** Finds the objects a `*` request selects (SPEC 5.2) or a resource-metrics request covers (SPEC 5.4). */
 export interface ObjectLister {
   /**
    * The names of the objects of `resource` in `namespace` (undefined for cluster scope) matching `selector`, or
@@ -22,6 +32,19 @@ export interface ObjectLister {
     selector: readonly Requirement[],
     signal: AbortSignal,
   ): Promise<readonly string[] | 'any'>;
+
+  /**
+   * The objects of `resource` in `namespace` (undefined: all namespaces, or cluster scope) matching `selector`,
+   * sorted by namespace then name, or `'any'` when this lister cannot list objects and the request selects all of
+   * them (standalone mode).
+   * @throws StatusError (400 when the selector cannot be served, 503 when the API is unreachable)
+   */
+  listObjects(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    selector: readonly Requirement[],
+    signal: AbortSignal,
+  ): Promise<readonly ListedObject[] | 'any'>;
 }
 
 /** A failed Kubernetes API call. The message is for logs (it may name the URL; never a token). */

@@ -5,7 +5,13 @@
 import { matchesLabels, type Requirement } from '../api/label-selector.js';
 import { groupResourceString, type ResourceInfo } from '../api/resources.js';
 import { serviceUnavailable, type StatusError } from '../api/status.js';
-import { KubeApiError, type KubeClient, type ObjectLister, type WatchEvent } from './contract.js';
+import {
+  KubeApiError,
+  type KubeClient,
+  type ListedObject,
+  type ObjectLister,
+  type WatchEvent,
+} from './contract.js';
 import { SILENT_LOGGER, sleep, type KubeLogger } from './kube-logger.js';
 
 export interface ObjectListerOptions {
@@ -34,11 +40,16 @@ const SHORT_WATCH_MS = 1000;
 
 type Labels = Readonly<Record<string, string>>;
 
-/** What is kept of an object: its name and labels, filed under its namespace ("" for cluster-scoped objects). */
-interface ObjectMeta {
+/** What is kept of an object under its name: labels, and `status.phase` when it has one (pods). */
+interface StoredObject {
+  labels: Labels;
+  phase?: string;
+}
+
+/** An object of a list or watch event, filed under its namespace ("" for cluster-scoped objects). */
+interface ObjectMeta extends StoredObject {
   name: string;
   namespace: string;
-  labels: Labels;
 }
 
 /** The watch said the resourceVersion is too old (410 Gone / Expired): the cache must be re-listed. */
@@ -57,12 +68,18 @@ function readLabels(value: unknown): Labels {
   return labels;
 }
 
-/** The metadata of one object of a list or watch event, or undefined when it has no name. */
+/** The metadata (and phase) of one object of a list or watch event, or undefined when it has no name. */
 function readMeta(object: unknown): ObjectMeta | undefined {
   if (!isRecord(object) || !isRecord(object.metadata)) return undefined;
   const { name, namespace, labels } = object.metadata;
   if (typeof name !== 'string' || name === '') return undefined;
-  return { name, namespace: typeof namespace === 'string' ? namespace : '', labels: readLabels(labels) };
+  const phase = isRecord(object.status) ? object.status.phase : undefined;
+  return {
+    name,
+    namespace: typeof namespace === 'string' ? namespace : '',
+    labels: readLabels(labels),
+    ...(typeof phase === 'string' && phase !== '' ? { phase } : {}),
+  };
 }
 
 /** `metadata.resourceVersion` of a watch event's object (BOOKMARKs carry only that). */
@@ -83,7 +100,7 @@ export function listPath(r: ResourceInfo): string {
 
 /** One resource's cache: filled by LIST, kept current by WATCH, re-listed when the watch expires. */
 class Informer {
-  private readonly byNamespace = new Map<string, Map<string, Labels>>();
+  private readonly byNamespace = new Map<string, Map<string, StoredObject>>();
   private synced = false;
   private lastError: unknown;
   private readonly waiters = new Set<(error?: unknown) => void>();
@@ -111,8 +128,8 @@ class Informer {
    */
   names(namespace: string | undefined, selector: readonly Requirement[]): string[] {
     const out = new Set<string>();
-    const scan = (objects: Map<string, Labels>) => {
-      for (const [name, labels] of objects) if (matchesLabels(selector, labels)) out.add(name);
+    const scan = (objects: Map<string, StoredObject>) => {
+      for (const [name, { labels }] of objects) if (matchesLabels(selector, labels)) out.add(name);
     };
     if (namespace === undefined) for (const objects of this.byNamespace.values()) scan(objects);
     else {
@@ -120,6 +137,29 @@ class Informer {
       if (objects !== undefined) scan(objects);
     }
     return [...out].sort();
+  }
+
+  /** Objects in `namespace` (undefined: every namespace) whose labels match, sorted by namespace then name. */
+  objects(namespace: string | undefined, selector: readonly Requirement[]): ListedObject[] {
+    const out: ListedObject[] = [];
+    const namespaces =
+      namespace === undefined ? [...this.byNamespace.keys()].sort(compareStrings) : [namespace];
+    for (const ns of namespaces) {
+      const objects = this.byNamespace.get(ns);
+      if (objects === undefined) continue;
+      const names = [...objects.keys()].sort(compareStrings);
+      for (const name of names) {
+        const stored = objects.get(name)!;
+        if (!matchesLabels(selector, stored.labels)) continue;
+        out.push({
+          name,
+          namespace: ns,
+          labels: stored.labels,
+          ...(stored.phase === undefined ? {} : { phase: stored.phase }),
+        });
+      }
+    }
+    return out;
   }
 
   /** Resolves once the first LIST has landed; rejects with 503 when it fails, times out, or `signal` aborts. */
@@ -207,7 +247,7 @@ class Informer {
 
   /** Lists every object (paged), swaps the cache in, and returns the list's resourceVersion. */
   private async list(): Promise<string> {
-    const next = new Map<string, Map<string, Labels>>();
+    const next = new Map<string, Map<string, StoredObject>>();
     let resourceVersion = '';
     let continueToken: string | undefined;
     do {
@@ -287,21 +327,29 @@ class Informer {
   }
 }
 
-function fileObject(byNamespace: Map<string, Map<string, Labels>>, meta: ObjectMeta): void {
+function fileObject(byNamespace: Map<string, Map<string, StoredObject>>, meta: ObjectMeta): void {
   let objects = byNamespace.get(meta.namespace);
   if (objects === undefined) {
     objects = new Map();
     byNamespace.set(meta.namespace, objects);
   }
-  objects.set(meta.name, meta.labels);
+  objects.set(
+    meta.name,
+    meta.phase === undefined ? { labels: meta.labels } : { labels: meta.labels, phase: meta.phase },
+  );
+}
+
+/** Code-unit order, as Go sorts strings (and as the results are documented to be sorted). */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
  * Creates the cluster ObjectLister. The first request for a resource starts its informer (LIST all namespaces,
  * then WATCH with bookmarks); requests wait for that first LIST (bounded by their signal and `syncTimeoutMs`),
  * then answer from memory. A watch that ends is resumed from the last resourceVersion; an expired one (410) is
- * re-listed; failures retry with backoff. Only name, namespace and labels are kept per object.
- * `listNames` rejects with StatusError 503 `unable to list <resource> from the Kubernetes API` when the cache is
+ * re-listed; failures retry with backoff. Only name, namespace, labels and `status.phase` are kept per object.
+ * `listNames` and `listObjects` reject with StatusError 503 `unable to list <resource> from the Kubernetes API` when the cache is
  * not (yet) available, or with the request signal's reason when that aborts first. Concurrency-safe.
  */
 export function createObjectLister(
@@ -317,19 +365,26 @@ export function createObjectLister(
   const stopper = new AbortController();
   const informers = new Map<string, Informer>();
 
+  const synced = async (resource: ResourceInfo, signal: AbortSignal): Promise<Informer> => {
+    const key = `${resource.group}/${resource.version}/${resource.resource}`;
+    let informer = informers.get(key);
+    if (informer === undefined) {
+      if (stopper.signal.aborted) {
+        throw serviceUnavailable(`unable to list ${groupResourceString(resource)} from the Kubernetes API`);
+      }
+      informer = new Informer(client, resource, settings, stopper.signal);
+      informers.set(key, informer);
+    }
+    await informer.waitForSync(signal);
+    return informer;
+  };
+
   return {
     async listNames(resource, namespace, selector, signal) {
-      const key = `${resource.group}/${resource.version}/${resource.resource}`;
-      let informer = informers.get(key);
-      if (informer === undefined) {
-        if (stopper.signal.aborted) {
-          throw serviceUnavailable(`unable to list ${groupResourceString(resource)} from the Kubernetes API`);
-        }
-        informer = new Informer(client, resource, settings, stopper.signal);
-        informers.set(key, informer);
-      }
-      await informer.waitForSync(signal);
-      return informer.names(namespace, selector);
+      return (await synced(resource, signal)).names(namespace, selector);
+    },
+    async listObjects(resource, namespace, selector, signal) {
+      return (await synced(resource, signal)).objects(namespace, selector);
     },
     stop() {
       stopper.abort();

@@ -95,18 +95,20 @@ export function createStandaloneResourceMapper(): ResourceMapper {
  * HPA averages).
  */
 export function createStandaloneObjectLister(): ObjectLister {
+  const every = (resource: ResourceInfo, selector: readonly Requirement[]): Promise<'any'> => {
+    if (selector.length > 0) {
+      return Promise.reject(
+        badRequest(
+          `selecting ${resource.resource} by label (labelSelector) needs the Kubernetes API, but the adapter runs ` +
+            'with --standalone; drop the labelSelector to get every object Prometheus knows, or run the adapter ' +
+            'against a cluster',
+        ),
+      );
+    }
+    return Promise.resolve('any');
+  };
   return {
-    listNames(resource, _namespace, selector: readonly Requirement[]) {
-      if (selector.length > 0) {
-        return Promise.reject(
-          badRequest(
-            `selecting ${resource.resource} by label (labelSelector) needs the Kubernetes API, but the adapter runs ` +
-              'with --standalone; drop the labelSelector to get every object Prometheus knows, or run the adapter ' +
-              'against a cluster',
-          ),
-        );
-      }
-      return Promise.resolve('any');
-    },
+    listNames: (resource, _namespace, selector) => every(resource, selector),
+    listObjects: (resource, _namespace, selector) => every(resource, selector),
   };
 }

@@ -4,6 +4,11 @@ import type { PrometheusClient } from '../prometheus/client.js';
 import type { CompiledRules } from '../rules/compile-rules.js';
 import type { Readiness } from './contract.js';
 import { buildCustomRegistry, EMPTY_CUSTOM_REGISTRY, type CustomMetricsRegistry } from './custom/registry.js';
+import {
+  buildExternalRegistry,
+  EMPTY_EXTERNAL_REGISTRY,
+  type ExternalMetricsRegistry,
+} from './external/registry.js';
 import { relistSeries, type SeriesSummary } from './series-summary.js';
 
 /** The structured logger subset the relister uses. */
@@ -21,17 +26,22 @@ export interface RelisterOptions {
 export interface RelistOutcome {
   ok: boolean;
   seriesCount: number;
+  /** Custom metrics served: (resource, metric) pairs. */
   metricCount: number;
+  /** External metrics served. */
+  externalMetricCount: number;
   durationMs: number;
 }
 
 /**
- * Owns the registries and refreshes them (SPEC 4): the first relist at `start()`, then every `intervalMs`.
- * `relistOnce()` can be called directly (tests, reloads). Relists never overlap; a failed seriesQuery keeps its
- * previous result, so a failed relist keeps the last good registry in service.
+ * Owns the custom and external registries and refreshes both from one set of series answers (SPEC 4): the first
+ * relist at `start()`, then every `intervalMs`. `relistOnce()` can be called directly (tests, reloads). Relists
+ * never overlap; a failed seriesQuery keeps its previous result, so a failed relist keeps the last good registries
+ * in service.
  */
 export interface Relister extends Readiness {
   customRegistry(): CustomMetricsRegistry;
+  externalRegistry(): ExternalMetricsRegistry;
   relistOnce(): Promise<RelistOutcome>;
   start(): Promise<RelistOutcome>;
   stop(): void;
@@ -39,6 +49,7 @@ export interface Relister extends Readiness {
 
 export function createRelister(options: RelisterOptions): Relister {
   let custom = EMPTY_CUSTOM_REGISTRY;
+  let external = EMPTY_EXTERNAL_REGISTRY;
   let summaries: ReadonlyMap<string, SeriesSummary> = new Map();
   let firstDone = false;
   let running: Promise<RelistOutcome> | undefined;
@@ -60,13 +71,16 @@ export function createRelister(options: RelisterOptions): Relister {
       );
     }
     const built = buildCustomRegistry(options.rules.custom, summaries, options.mapper);
-    for (const conflict of built.conflicts) logger.warn({}, conflict);
+    const builtExternal = buildExternalRegistry(options.rules.external, summaries);
+    for (const conflict of [...built.conflicts, ...builtExternal.conflicts]) logger.warn({}, conflict);
     custom = built.registry;
+    external = builtExternal.registry;
     firstDone = true;
     const outcome = {
       ok: result.failures.size === 0,
       seriesCount: result.seriesCount,
       metricCount: custom.size,
+      externalMetricCount: external.size,
       durationMs: Math.round(performance.now() - started),
     };
     logger.info({ ...outcome, seriesQueries: new Set(queries).size }, 'relist finished');
@@ -79,7 +93,13 @@ export function createRelister(options: RelisterOptions): Relister {
         // NB: relistSeries never throws; this guards the registry build so the last good registry stays.
         logger.error({ err: e }, 'relist failed; the last good registry stays in service');
         firstDone = true;
-        return { ok: false, seriesCount: 0, metricCount: custom.size, durationMs: 0 };
+        return {
+          ok: false,
+          seriesCount: 0,
+          metricCount: custom.size,
+          externalMetricCount: external.size,
+          durationMs: 0,
+        };
       })
       .finally(() => {
         running = undefined;
@@ -89,6 +109,7 @@ export function createRelister(options: RelisterOptions): Relister {
 
   return {
     customRegistry: () => custom,
+    externalRegistry: () => external,
     isReady: () => firstDone,
     relistOnce,
     async start() {

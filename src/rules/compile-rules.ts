@@ -1,3 +1,4 @@
+import type { ResourceInfo, ResourceLookup } from '../api/resources.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import type { DiscoveryRuleConfig, ResourceRulesConfig } from './config.js';
 import { parseGoDuration } from '../go-duration.js';
@@ -25,10 +26,41 @@ export interface CompiledRule {
   readonly metricsQuery: Template;
 }
 
+/** One compiled resource rule, `resourceRules.cpu` or `resourceRules.memory` (SPEC 3, 5.4). */
+export interface CompiledResourceRule {
+  /** YAML path of the rule, `resourceRules.cpu`: names it in logs and errors. */
+  readonly id: string;
+  /** For pods: `.LabelMatchers` = namespace + pod names, `.GroupBy` = pod label + {@link containerLabel}. */
+  readonly containerQuery: Template;
+  /** For nodes: `.LabelMatchers` = node names, `.GroupBy` = node label. */
+  readonly nodeQuery: Template;
+  /** Maps the namespace, pod and node labels. */
+  readonly resources: ResourceConverter;
+  /**
+   * The label that names the container in containerQuery results; `''` when the rule has none, and then (as
+   * upstream) it is not grouped by and every sample of a pod belongs to one container named `''`.
+   */
+  readonly containerLabel: string;
+}
+
+/** The compiled `resourceRules`: what the resource-metrics provider needs. */
+export interface CompiledResourceRules {
+  readonly cpu: CompiledResourceRule;
+  readonly memory: CompiledResourceRule;
+  /**
+   * `window` in milliseconds, reported as the `window` of every item. NB: 0 when the file has none: upstream has
+   * no default either (its Go zero value, reported as `0s`); the chart and config-gen always write one.
+   */
+  readonly windowMs: number;
+}
+
 export interface CompiledRules {
   readonly custom: readonly CompiledRule[];
   readonly external: readonly CompiledRule[];
+  /** `resourceRules` as written (validated). */
   readonly resourceRules?: ResourceRulesConfig;
+  /** `resourceRules` compiled; present exactly when {@link resourceRules} is. */
+  readonly resource?: CompiledResourceRules;
 }
 
 /**
@@ -48,12 +80,16 @@ export function loadRules(text: string, source: string): CompiledRules {
     });
   const custom = compileAll(config.rules, 'custom');
   const external = compileAll(config.externalRules, 'external');
-  if (config.resourceRules !== undefined) checkResourceRules(config.resourceRules, positionOf, problems);
+  const resource =
+    config.resourceRules === undefined
+      ? undefined
+      : compileResourceRules(config.resourceRules, positionOf, problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return {
     custom,
     external,
     ...(config.resourceRules === undefined ? {} : { resourceRules: config.resourceRules }),
+    ...(resource === undefined ? {} : { resource }),
   };
 }
 
@@ -91,6 +127,20 @@ function compileRule(
     if (e instanceof ResourceConfigError) problem(`resources.${e.field}`, e.message);
     else problem('resources', 'invalid', e);
   }
+  const namespaced = rule.resources?.namespaced ?? true;
+  if (
+    kind === 'external' &&
+    namespaced &&
+    resources !== undefined &&
+    resources.labelForResource(NAMESPACES, NAMESPACES_LOOKUP) === undefined
+  ) {
+    problem(
+      'resources',
+      'the rule is namespaced (the default for external rules) but maps no label to namespaces, so no request ' +
+        'could be matched to its namespace: add a namespace override (overrides: {<label>: {resource: namespace}}) ' +
+        'or set namespaced: false',
+    );
+  }
   if (rule.seriesQuery.trim() === '') problem('seriesQuery', 'must not be empty');
   const metricsQuery = compileQueryTemplate(rule.metricsQuery, 'metricsQuery', problem);
   if (namer === undefined || resources === undefined || metricsQuery === undefined) return undefined;
@@ -100,10 +150,32 @@ function compileRule(
     seriesQuery: rule.seriesQuery,
     namer,
     resources,
-    namespaced: rule.resources?.namespaced ?? true,
+    namespaced,
     metricsQuery,
   };
 }
+
+/** Core v1 namespaces: the same in every cluster, so the namespace label is checked without one. */
+const NAMESPACES: ResourceInfo = {
+  group: '',
+  version: 'v1',
+  resource: 'namespaces',
+  singular: 'namespace',
+  kind: 'Namespace',
+  namespaced: false,
+};
+
+/** Resolves the names the resource mapping accepts for core namespaces (`namespaces`, `namespace`, `Namespace`). */
+const NAMESPACES_LOOKUP: ResourceLookup = {
+  lookup(resource, group) {
+    const dot = group === undefined ? resource.indexOf('.') : -1;
+    const name = dot < 0 ? resource : resource.slice(0, dot);
+    const inGroup = dot < 0 ? (group ?? '') : resource.slice(dot + 1);
+    if (inGroup !== '') return undefined;
+    const lower = name.toLowerCase();
+    return lower === 'namespaces' || lower === 'namespace' ? NAMESPACES : undefined;
+  },
+};
 
 const SAMPLE_REQUEST: QueryRequest = {
   series: 'series',
@@ -136,40 +208,55 @@ function compileQueryTemplate(
 }
 
 /**
- * resourceRules are served by the resource-metrics provider, which compiles them itself; here they are only
- * checked, so that a broken template or window is reported at load time like any other rule (SPEC 3.3).
+ * Compiles resourceRules for the resource-metrics provider, reporting a broken template, resource mapping or window
+ * at load time like any other rule (SPEC 3.3). Returns undefined when there are problems.
  */
-function checkResourceRules(
+function compileResourceRules(
   config: ResourceRulesConfig,
   positionOf: PositionOf,
   problems: ConfigProblem[],
-): void {
+): CompiledResourceRules | undefined {
   const problemAt = (base: string) => problemReporter(base, positionOf, problems);
-  for (const kind of ['cpu', 'memory'] as const) {
+  const compileOne = (kind: 'cpu' | 'memory'): CompiledResourceRule | undefined => {
     const rule = config[kind];
-    const problem = problemAt(`resourceRules.${kind}`);
-    const sample: QueryRequest = {
+    const id = `resourceRules.${kind}`;
+    const problem = problemAt(id);
+    const containerLabel = rule.containerLabel ?? '';
+    const podSample: QueryRequest = {
       ...SAMPLE_REQUEST,
       series: '',
-      ...(rule.containerLabel === undefined ? {} : { extraGroupBy: [rule.containerLabel] }),
+      ...(containerLabel === '' ? {} : { extraGroupBy: [containerLabel] }),
     };
-    compileQueryTemplate(rule.containerQuery, 'containerQuery', problem, sample);
-    compileQueryTemplate(rule.nodeQuery, 'nodeQuery', problem, sample);
+    const nodeSample: QueryRequest = {
+      series: '',
+      metricSelector: [],
+      objects: { label: 'node', names: ['a', 'b'] },
+    };
+    const containerQuery = compileQueryTemplate(rule.containerQuery, 'containerQuery', problem, podSample);
+    const nodeQuery = compileQueryTemplate(rule.nodeQuery, 'nodeQuery', problem, nodeSample);
+    let resources: ResourceConverter | undefined;
     try {
-      createResourceConverter(rule.resources);
+      resources = createResourceConverter(rule.resources);
     } catch (e) {
       if (e instanceof ResourceConfigError) problem(`resources.${e.field}`, e.message);
       else problem('resources', 'invalid', e);
     }
-  }
+    if (containerQuery === undefined || nodeQuery === undefined || resources === undefined) return undefined;
+    return { id, containerQuery, nodeQuery, resources, containerLabel };
+  };
+  const cpu = compileOne('cpu');
+  const memory = compileOne('memory');
+  let windowMs = 0;
   if (config.window !== undefined) {
     try {
-      if (parseGoDuration(config.window) <= 0)
-        problemAt('resourceRules')('window', 'must be a positive duration');
+      windowMs = parseGoDuration(config.window);
+      if (windowMs <= 0) problemAt('resourceRules')('window', 'must be a positive duration');
     } catch (e) {
       problemAt('resourceRules')('window', 'invalid', e);
     }
   }
+  if (cpu === undefined || memory === undefined || !(windowMs >= 0)) return undefined;
+  return { cpu, memory, windowMs };
 }
 
 type ReportProblem = (path: string, message: string, cause?: unknown) => void;

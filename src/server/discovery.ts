@@ -1,6 +1,8 @@
 /**
- * API discovery (SPEC 5.1): `/apis`, `/apis/custom.metrics.k8s.io` and the APIResourceList of each version. The
- * aggregator probes the resource list with a 5 s timeout, so it is served from a pre-serialized body.
+ * API discovery (SPEC 5.1): `/apis`, the APIGroup of each group served, and the APIResourceList of each version:
+ * custom.metrics.k8s.io always, external.metrics.k8s.io with an external provider, metrics.k8s.io with a resource
+ * provider. The aggregator probes the resource lists with a 5 s timeout, so the metric lists are served from
+ * pre-serialized bodies.
  */
 import type { FastifyPluginCallback } from 'fastify';
 import {
@@ -11,7 +13,13 @@ import {
   type CustomMetricsVersion,
   type GroupVersionForDiscovery,
 } from '../api/types.js';
-import type { CustomMetricInfo, CustomMetricsProvider } from '../providers/contract.js';
+import type {
+  CustomMetricInfo,
+  CustomMetricsProvider,
+  ExternalMetricInfo,
+  ExternalMetricsProvider,
+} from '../providers/contract.js';
+import { EXTERNAL_METRICS_GROUP, EXTERNAL_METRICS_VERSION } from './external-metrics.js';
 import { rejectOtherMethods } from './method-not-allowed.js';
 
 /**
@@ -30,15 +38,41 @@ export function customMetricResourceName(info: CustomMetricInfo): string {
   return `${group === '' ? resource : `${resource}.${group}`}/${info.metric}`;
 }
 
-function groupVersion(version: string): GroupVersionForDiscovery {
-  return { groupVersion: `${CUSTOM_METRICS_GROUP}/${version}`, version };
+/** The resource metrics group (`kubectl top`), served as metrics-server serves it. */
+export const RESOURCE_METRICS_GROUP = 'metrics.k8s.io';
+export const RESOURCE_METRICS_VERSION = 'v1beta1';
+
+function groupVersion(group: string, version: string): GroupVersionForDiscovery {
+  return { groupVersion: `${group}/${version}`, version };
 }
 
 const customMetricsGroup: APIGroup = {
   name: CUSTOM_METRICS_GROUP,
-  versions: CUSTOM_METRICS_VERSIONS.map(groupVersion),
-  preferredVersion: groupVersion('v1beta2'),
+  versions: CUSTOM_METRICS_VERSIONS.map((version) => groupVersion(CUSTOM_METRICS_GROUP, version)),
+  preferredVersion: groupVersion(CUSTOM_METRICS_GROUP, 'v1beta2'),
 };
+
+function singleVersionGroup(group: string, version: string): APIGroup {
+  return {
+    name: group,
+    versions: [groupVersion(group, version)],
+    preferredVersion: groupVersion(group, version),
+  };
+}
+
+const externalMetricsGroup = singleVersionGroup(EXTERNAL_METRICS_GROUP, EXTERNAL_METRICS_VERSION);
+const resourceMetricsGroup = singleVersionGroup(RESOURCE_METRICS_GROUP, RESOURCE_METRICS_VERSION);
+
+/** The metrics.k8s.io/v1beta1 APIResourceList exactly as metrics-server serves it (`kubectl top` reads it). */
+export const RESOURCE_METRICS_RESOURCE_LIST = JSON.stringify({
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: `${RESOURCE_METRICS_GROUP}/${RESOURCE_METRICS_VERSION}`,
+  resources: [
+    { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] },
+    { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
+  ],
+});
 
 const groupVersionSchema = {
   type: 'object',
@@ -89,9 +123,11 @@ const apiResourceListSchema = {
   },
 } as const;
 
-function resourceEntry(name: string, namespaced: boolean): string {
-  return `{"name":${JSON.stringify(name)},"singularName":"","namespaced":${namespaced},"kind":"MetricValueList","verbs":["get"]}`;
+function resourceEntry(name: string, namespaced: boolean, kind = 'MetricValueList'): string {
+  return `{"name":${JSON.stringify(name)},"singularName":"","namespaced":${namespaced},"kind":"${kind}","verbs":["get"]}`;
 }
+
+const compareNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The `resources` array of the APIResourceList, sorted by name, never empty. */
 function serializeResources(metrics: readonly CustomMetricInfo[]): string {
@@ -100,8 +136,37 @@ function serializeResources(metrics: readonly CustomMetricInfo[]): string {
     name: customMetricResourceName(info),
     namespaced: info.namespaced,
   }));
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort((a, b) => compareNames(a.name, b.name));
   return `[${entries.map((entry) => resourceEntry(entry.name, entry.namespaced)).join(',')}]`;
+}
+
+/**
+ * The external.metrics.k8s.io/v1beta1 APIResourceList: one entry per metric (always namespaced, as upstream),
+ * sorted, never empty ({@link NO_METRICS_PLACEHOLDER_METRIC} when there is none).
+ */
+function serializeExternalResourceList(metrics: readonly ExternalMetricInfo[]): string {
+  const names = metrics.length === 0 ? [NO_METRICS_PLACEHOLDER_METRIC] : metrics.map((m) => m.metric);
+  names.sort(compareNames);
+  const resources = names.map((name) => resourceEntry(name, true, 'ExternalMetricValueList')).join(',');
+  const gv = JSON.stringify(`${EXTERNAL_METRICS_GROUP}/${EXTERNAL_METRICS_VERSION}`);
+  return `{"kind":"APIResourceList","apiVersion":"v1","groupVersion":${gv},"resources":[${resources}]}`;
+}
+
+/**
+ * Returns the serialized external APIResourceList, rebuilt only when the provider returns a different array
+ * (the provider hands out the same array until a relist changes it).
+ */
+export function createExternalResourceListCache(provider: ExternalMetricsProvider): () => string {
+  let cachedFor: readonly ExternalMetricInfo[] | undefined;
+  let body = '';
+  return () => {
+    const metrics = provider.listAllExternalMetrics();
+    if (metrics !== cachedFor) {
+      body = serializeExternalResourceList(metrics);
+      cachedFor = metrics;
+    }
+    return body;
+  };
 }
 
 /**
@@ -131,28 +196,53 @@ export function createResourceListCache(
   };
 }
 
-/** Discovery routes for custom.metrics.k8s.io. */
-export const discoveryRoutes: FastifyPluginCallback<{ provider: CustomMetricsProvider }> = (
-  app,
-  { provider },
-  done,
-) => {
-  const groupList: APIGroupList = { kind: 'APIGroupList', apiVersion: 'v1', groups: [customMetricsGroup] };
-  const group: APIGroup = { kind: 'APIGroup', apiVersion: 'v1', ...customMetricsGroup };
+export interface DiscoveryOptions {
+  provider: CustomMetricsProvider;
+  /** Lists external.metrics.k8s.io and serves its resource list from this provider. */
+  external?: ExternalMetricsProvider;
+  /** Lists metrics.k8s.io and serves its fixed resource list. */
+  resourceMetrics?: boolean;
+}
 
+/** Discovery routes for custom.metrics.k8s.io and, when served, external.metrics.k8s.io and metrics.k8s.io. */
+export const discoveryRoutes: FastifyPluginCallback<DiscoveryOptions> = (app, options, done) => {
+  const groups = [
+    customMetricsGroup,
+    ...(options.external === undefined ? [] : [externalMetricsGroup]),
+    ...(options.resourceMetrics === true ? [resourceMetricsGroup] : []),
+  ];
+  const groupList: APIGroupList = { kind: 'APIGroupList', apiVersion: 'v1', groups };
   app.get('/apis', { schema: { response: { 200: apiGroupListSchema } } }, () => groupList);
   rejectOtherMethods(app, '/apis');
 
-  app.get(`/apis/${CUSTOM_METRICS_GROUP}`, { schema: { response: { 200: apiGroupSchema } } }, () => group);
-  rejectOtherMethods(app, `/apis/${CUSTOM_METRICS_GROUP}`);
+  for (const served of groups) {
+    const group: APIGroup = { kind: 'APIGroup', apiVersion: 'v1', ...served };
+    app.get(`/apis/${served.name}`, { schema: { response: { 200: apiGroupSchema } } }, () => group);
+    rejectOtherMethods(app, `/apis/${served.name}`);
+  }
 
-  const resourceList = createResourceListCache(provider);
-  for (const version of CUSTOM_METRICS_VERSIONS) {
-    const url = `/apis/${CUSTOM_METRICS_GROUP}/${version}`;
+  const serveList = (url: string, body: () => string) => {
     app.get(url, { schema: { response: { 200: apiResourceListSchema } } }, (_request, reply) =>
-      reply.type('application/json; charset=utf-8').send(resourceList(version)),
+      reply.type('application/json; charset=utf-8').send(body()),
     );
     rejectOtherMethods(app, url);
+  };
+
+  const resourceList = createResourceListCache(options.provider);
+  for (const version of CUSTOM_METRICS_VERSIONS) {
+    serveList(`/apis/${CUSTOM_METRICS_GROUP}/${version}`, () => resourceList(version));
+  }
+  if (options.external !== undefined) {
+    serveList(
+      `/apis/${EXTERNAL_METRICS_GROUP}/${EXTERNAL_METRICS_VERSION}`,
+      createExternalResourceListCache(options.external),
+    );
+  }
+  if (options.resourceMetrics === true) {
+    serveList(
+      `/apis/${RESOURCE_METRICS_GROUP}/${RESOURCE_METRICS_VERSION}`,
+      () => RESOURCE_METRICS_RESOURCE_LIST,
+    );
   }
   done();
 };

@@ -1,14 +1,8 @@
 import { formatLabelSelector, type Requirement } from '../../api/label-selector.js';
 import { apiVersionOf, groupResourceString, type ResourceInfo } from '../../api/resources.js';
-import {
-  internalError,
-  metricNotFound,
-  notFound,
-  serviceUnavailable,
-  StatusError,
-} from '../../api/status.js';
+import { internalError, metricNotFound, notFound } from '../../api/status.js';
 import type { ObjectLister, ResourceMapper } from '../../kube/contract.js';
-import { PrometheusError, type PrometheusClient, type PromSample } from '../../prometheus/client.js';
+import type { PrometheusClient, PromSample } from '../../prometheus/client.js';
 import { renderQuery } from '../../rules/query-builder.js';
 import type {
   CustomMetricByNameRequest,
@@ -17,6 +11,7 @@ import type {
   CustomMetricsProvider,
   CustomMetricValue,
 } from '../contract.js';
+import { prometheusFailure } from '../prometheus-failure.js';
 import type { CustomMetricsRegistry, RegisteredMetric } from './registry.js';
 
 export interface CustomProviderDeps {
@@ -190,28 +185,4 @@ export function createCustomMetricsProvider(deps: CustomProviderDeps): CustomMet
       return items;
     },
   };
-}
-
-/** Maps a Prometheus failure to a short client message; the detail stays in `cause` for the log. */
-function prometheusFailure(metric: string, e: unknown): StatusError {
-  if (e instanceof StatusError) return e;
-  if (e instanceof PrometheusError) {
-    switch (e.kind) {
-      case 'timeout':
-        return serviceUnavailable(`timed out fetching the metric ${metric} from Prometheus`, e);
-      case 'aborted':
-        return serviceUnavailable(`the request for the metric ${metric} was cancelled`, e);
-      case 'unreachable':
-      case 'http':
-        return serviceUnavailable(`unable to fetch the metric ${metric} from Prometheus`, e);
-      case 'query':
-        return internalError(
-          `Prometheus rejected the query for the metric ${metric}; see the adapter log`,
-          e,
-        );
-      case 'bad_response':
-        return internalError(`Prometheus gave an unusable answer for the metric ${metric}`, e);
-    }
-  }
-  return internalError(`unable to fetch the metric ${metric}`, e);
 }

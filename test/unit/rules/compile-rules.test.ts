@@ -91,7 +91,7 @@ describe('loadRules: external rules', () => {
 
   it('an external rule renders without a resource part', () => {
     const text =
-      "externalRules:\n- seriesQuery: 'queue_depth'\n  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'\n";
+      "externalRules:\n- seriesQuery: 'queue_depth'\n  resources: {template: '<<.Resource>>'}\n  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'\n";
     const [rule] = loadRules(text, 'rules.yaml').external;
     expect(
       renderQuery(rule!.metricsQuery, {
@@ -100,6 +100,55 @@ describe('loadRules: external rules', () => {
         namespace: { label: 'namespace', name: 'prod' },
       }),
     ).toBe('sum(queue_depth{namespace="prod"}) by ()');
+  });
+});
+
+describe('loadRules: a namespaced external rule must map a label to namespaces (SPEC 3.3, 11)', () => {
+  const external = (resources: string | undefined) =>
+    [
+      'externalRules:',
+      "- seriesQuery: 'rabbitmq_queue_messages_ready'",
+      ...(resources === undefined ? [] : [`  resources: ${resources}`]),
+      "  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'",
+    ].join('\n');
+
+  it.each<[what: string, resources: string | undefined, line: number]>([
+    ['no resources at all', undefined, 2],
+    ['overrides for other resources only', '{overrides: {queue: {resource: service}}}', 3],
+    [
+      'an override naming namespaces in another group',
+      '{overrides: {ns: {resource: namespaces, group: apps}}}',
+      3,
+    ],
+    ['namespaced: true said explicitly', '{namespaced: true}', 3],
+  ])('rejects %s at externalRules[i].resources, saying how to fix it', (_what, resources, line) => {
+    const problem = onlyProblem(external(resources));
+    expect(problem.path).toBe('externalRules[0].resources');
+    expect(problem.line).toBe(line);
+    expect(problem.message).toMatch(/maps no label to namespaces/);
+    expect(problem.message).toMatch(/add a namespace override/);
+    expect(problem.message).toMatch(/namespaced: false/);
+  });
+
+  it.each<[what: string, resources: string, label: string | undefined]>([
+    ['namespaced: false', '{namespaced: false}', undefined],
+    ['an override to namespace', '{overrides: {namespace: {resource: namespace}}}', 'namespace'],
+    ['an override to namespaces', '{overrides: {ns: {resource: namespaces}}}', 'ns'],
+    [
+      'an override to Namespace in the core group',
+      "{overrides: {k_ns: {resource: Namespace, group: ''}}}",
+      'k_ns',
+    ],
+    ['a template', "{template: 'kubernetes_<<.Resource>>'}", 'kubernetes_namespace'],
+  ])('accepts %s, without asking a cluster', (_what, resources, label) => {
+    const [rule] = loadRules(external(resources), 'rules.yaml').external;
+    const namespaces = createStandaloneResourceMapper().lookup('namespaces')!;
+    expect(rule?.resources.labelForResource(namespaces, createStandaloneResourceMapper())).toBe(label);
+  });
+
+  it('does not apply to custom rules (they are asked for by resource)', () => {
+    const text = "rules:\n- seriesQuery: 'x'\n  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'\n";
+    expect(loadRules(text, 'rules.yaml').custom).toHaveLength(1);
   });
 });
 
@@ -309,6 +358,7 @@ describe('loadRules: every problem is reported', () => {
       ['rules[0].metricsQuery', 3],
       ['rules[1].name.matches', 5],
       ['externalRules[0].seriesFilters[0]', 9],
+      ['externalRules[0].resources', 8],
       ['externalRules[0].metricsQuery', 10],
     ]);
   });
