@@ -133,3 +133,11 @@ describe('default-rules command: errors are one line naming the flag', () => {
     expect(result.stderr.indexOf('\n')).toBe(result.stderr.length - 1);
   });
 });
+
+describe('config/default-rules.yaml', () => {
+  it('is exactly what `default-rules` prints with the defaults (regenerate it with the command)', () => {
+    const { code, stdout } = run([]);
+    expect(code).toBe(0);
+    expect(readFileSync(new URL('../../../config/default-rules.yaml', import.meta.url), 'utf8')).toBe(stdout);
+  });
+});
