@@ -1,6 +1,6 @@
 import type { ResourceInfo, ResourceLookup } from '../api/resources.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
-import type { DiscoveryRuleConfig, ResourceRulesConfig } from './config.js';
+import type { DiscoveryRuleConfig, ResourceMappingConfig, ResourceRulesConfig } from './config.js';
 import { parseGoDuration } from '../go-duration.js';
 import { parseTemplate, type Template } from './go-template/index.js';
 import { loadConfig, type PositionOf } from './load-config.js';
@@ -120,13 +120,7 @@ function compileRule(
       problem('name.as', 'invalid', e);
     }
   }
-  let resources: ResourceConverter | undefined;
-  try {
-    resources = createResourceConverter(rule.resources);
-  } catch (e) {
-    if (e instanceof ResourceConfigError) problem(`resources.${e.field}`, e.message);
-    else problem('resources', 'invalid', e);
-  }
+  const resources = compileResources(rule.resources, problem);
   const namespaced = rule.resources?.namespaced ?? true;
   if (
     kind === 'external' &&
@@ -184,6 +178,20 @@ const SAMPLE_REQUEST: QueryRequest = {
   objects: { label: 'pod', names: ['a', 'b'] },
 };
 
+/** Compiles `resources` (overrides, template); reports problems at `resources[.field]`. */
+function compileResources(
+  config: ResourceMappingConfig | undefined,
+  problem: ReportProblem,
+): ResourceConverter | undefined {
+  try {
+    return createResourceConverter(config);
+  } catch (e) {
+    if (e instanceof ResourceConfigError) problem(`resources.${e.field}`, e.message);
+    else problem('resources', 'invalid', e);
+    return undefined;
+  }
+}
+
 /**
  * Parses a query template and executes it once on sample data, so that a misspelt field fails at load time.
  * Reports problems at `path` and returns undefined when the template is unusable.
@@ -234,13 +242,7 @@ function compileResourceRules(
     };
     const containerQuery = compileQueryTemplate(rule.containerQuery, 'containerQuery', problem, podSample);
     const nodeQuery = compileQueryTemplate(rule.nodeQuery, 'nodeQuery', problem, nodeSample);
-    let resources: ResourceConverter | undefined;
-    try {
-      resources = createResourceConverter(rule.resources);
-    } catch (e) {
-      if (e instanceof ResourceConfigError) problem(`resources.${e.field}`, e.message);
-      else problem('resources', 'invalid', e);
-    }
+    const resources = compileResources(rule.resources, problem);
     if (containerQuery === undefined || nodeQuery === undefined || resources === undefined) return undefined;
     return { id, containerQuery, nodeQuery, resources, containerLabel };
   };

@@ -6,11 +6,10 @@
 import type { FastifyPluginCallback } from 'fastify';
 import type { Requirement } from '../api/label-selector.js';
 import { formatDecimalQuantity } from '../api/quantity.js';
-import { badRequest } from '../api/status.js';
 import type { ExternalMetricValue, ExternalMetricsProvider } from '../providers/contract.js';
 import { formatTimestamp } from './metric-value-list.js';
 import { rejectOtherMethods } from './method-not-allowed.js';
-import { parseObjectSelector, pathSegment } from './request-params.js';
+import { parseMatcherSelector, pathSegment } from './request-params.js';
 import { untilAborted } from './request-signal.js';
 
 export const EXTERNAL_METRICS_GROUP = 'external.metrics.k8s.io';
@@ -47,24 +46,12 @@ export function toExternalMetricValueList(values: readonly ExternalMetricValue[]
   };
 }
 
-const UNSUPPORTED_OPERATORS = { GreaterThan: '>', LessThan: '<' } as const;
-
 /**
  * Parses the `labelSelector` of an external metric request: it selects samples, so it becomes label matchers
- * (SPEC 3.3), and `>` / `<` have none. Throws 400 for a malformed selector and for those operators.
+ * (SPEC 3.3). Throws 400 for a malformed selector and for `>` / `<`.
  */
 export function parseExternalSelector(text: string | undefined): Requirement[] {
-  const requirements = parseObjectSelector(text);
-  for (const requirement of requirements) {
-    if (requirement.operator === 'GreaterThan' || requirement.operator === 'LessThan') {
-      const symbol = UNSUPPORTED_OPERATORS[requirement.operator];
-      throw badRequest(
-        `invalid labelSelector ${JSON.stringify(text)}: operator "${symbol}" (on label "${requirement.key}") ` +
-          'is not supported by Prometheus label matchers; use =, ==, !=, in, notin, <label> or !<label>',
-      );
-    }
-  }
-  return requirements;
+  return parseMatcherSelector('labelSelector', text);
 }
 
 const stringSchema = { type: 'string' } as const;

@@ -33,19 +33,24 @@ export function parseObjectSelector(text: string | undefined): Requirement[] {
 const PROMETHEUS_UNSUPPORTED = { GreaterThan: '>', LessThan: '<' } as const;
 
 /**
- * Parses `metricLabelSelector` (added to the query's label matchers, SPEC 3.3). Throws 400 for a malformed
- * selector and for `>` / `<`, which Prometheus label matchers cannot express.
+ * Parses a selector parameter whose requirements become Prometheus label matchers (SPEC 3.3). Throws 400 for a
+ * malformed selector and for `>` / `<`, which label matchers cannot express.
  */
-export function parseMetricSelector(text: string | undefined): Requirement[] {
-  const requirements = parseSelectorParam('metricLabelSelector', text);
+export function parseMatcherSelector(param: string, text: string | undefined): Requirement[] {
+  const requirements = parseSelectorParam(param, text);
   for (const requirement of requirements) {
     if (requirement.operator === 'GreaterThan' || requirement.operator === 'LessThan') {
       const symbol = PROMETHEUS_UNSUPPORTED[requirement.operator];
       throw badRequest(
-        `invalid metricLabelSelector ${JSON.stringify(text)}: operator "${symbol}" (on label "${requirement.key}") ` +
+        `invalid ${param} ${JSON.stringify(text)}: operator "${symbol}" (on label "${requirement.key}") ` +
           'is not supported by Prometheus label matchers; use =, ==, !=, in, notin, <label> or !<label>',
       );
     }
   }
   return requirements;
+}
+
+/** Parses `metricLabelSelector` (added to the query's label matchers). Throws 400 as {@link parseMatcherSelector}. */
+export function parseMetricSelector(text: string | undefined): Requirement[] {
+  return parseMatcherSelector('metricLabelSelector', text);
 }
