@@ -9,6 +9,8 @@
  * strings), arrays are slices, integral numbers are ints and other numbers float64s, `null`/`undefined` are nil.
  * Strings are measured, indexed and sliced in UTF-8 bytes, as in Go. Printing follows Go's fmt `%v`.
  */
+import { FuncError } from './builtins.js';
+import type { Builtin } from './builtins.js';
 import { execute } from './evaluator.js';
 import { parse } from './parser.js';
 import type { ListNode } from './ast.js';
@@ -22,6 +24,12 @@ export interface TemplateOptions {
   leftDelim?: string;
   /** Default `}}`. */
   rightDelim?: string;
+  /**
+   * Extra functions, like Go's `Template.Funcs`: they take precedence over the predefined ones of the same name.
+   * Arguments arrive as Go `interface{}` values (no value is `null`); a thrown error fails the call as
+   * `error calling NAME: message`. Opt-in: without it, unknown functions stay parse errors (the rules rely on it).
+   */
+  functions?: Readonly<Record<string, (...args: unknown[]) => unknown>>;
 }
 
 /** A parsed template. Immutable; `execute` may be called any number of times, concurrently. */
@@ -56,5 +64,20 @@ export function parseTemplate(source: string, options: TemplateOptions = {}): Te
   // NB: like Go's Delims, an empty delimiter means the default.
   const leftDelim = options.leftDelim || '{{';
   const rightDelim = options.rightDelim || '}}';
-  return new ParsedTemplate(name, source, parse(source, name, leftDelim, rightDelim));
+  const functions = new Map<string, Builtin>();
+  for (const [fnName, fn] of Object.entries(options.functions ?? {})) {
+    functions.set(fnName, {
+      name: fnName,
+      params: [],
+      variadic: 'any',
+      call: (args) => {
+        try {
+          return fn(...args);
+        } catch (e) {
+          throw new FuncError(e instanceof Error ? e.message : String(e), { cause: e });
+        }
+      },
+    });
+  }
+  return new ParsedTemplate(name, source, parse(source, name, leftDelim, rightDelim, functions));
 }

@@ -306,6 +306,7 @@ class Parser {
     private readonly templateName: string,
     leftDelim: string,
     rightDelim: string,
+    private readonly functions: ReadonlyMap<string, Builtin>,
   ) {
     this.tokens = lex(source, leftDelim, rightDelim);
   }
@@ -604,7 +605,7 @@ class Parser {
     const token = this.nextNonSpace();
     switch (token.type) {
       case 'identifier': {
-        const fn = BUILTINS.get(token.val);
+        const fn = this.functions.get(token.val) ?? BUILTINS.get(token.val);
         if (fn === undefined) return this.errorAt(token.pos, `function ${quote(token.val)} not defined`);
         const node: IdentifierNode = { type: 'identifier', pos: token.pos, ident: token.val, fn };
         return node;
@@ -758,8 +759,14 @@ class Parser {
  * Parses a template into its tree.
  * @throws TemplateError (phase `parse`) with the line and column of the offending token
  */
-export function parse(source: string, name: string, leftDelim: string, rightDelim: string): ListNode {
-  const parser = new Parser(source, name, leftDelim, rightDelim);
+export function parse(
+  source: string,
+  name: string,
+  leftDelim: string,
+  rightDelim: string,
+  functions: ReadonlyMap<string, Builtin> = new Map(),
+): ListNode {
+  const parser = new Parser(source, name, leftDelim, rightDelim, functions);
   try {
     return parser.parse();
   } catch (e) {
