@@ -85,7 +85,17 @@ async function serve(argv: string[]): Promise<number> {
   });
   const logger = rootLogger.child({ component: 'adapter' });
   const rules = loadRules(readFile(options.config, '--config'), options.config);
-  const prometheus = createHttpPrometheusClient(prometheusClientOptions(options));
+  const responseLogger = rootLogger.child({ component: 'prometheus' });
+  const prometheus = createHttpPrometheusClient({
+    ...prometheusClientOptions(options),
+    // NB: upstream logs every response body at --v=8 and above.
+    ...(options.verbosity >= 8
+      ? {
+          onResponse: (endpoint: string, status: number, body: unknown) =>
+            responseLogger.trace({ endpoint, status, body }, 'response'),
+        }
+      : {}),
+  });
   let kubeSide: KubeSide;
   try {
     kubeSide = await connectKubeSide(options, rootLogger);

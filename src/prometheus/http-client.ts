@@ -22,6 +22,8 @@ export interface HttpPrometheusClientOptions {
   caFile?: string;
   clientCertFile?: string;
   clientKeyFile?: string;
+  /** Called with every answer's HTTP status and body (`--v` ≥ 8 logs them); must not throw. */
+  onResponse?: (endpoint: string, status: number, body: unknown) => void;
   /** TLS and credentials given as data (from `--prometheus-auth-config`); files above take precedence. */
   inline?: {
     ca?: string;
@@ -120,6 +122,7 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
         onFulfilled: (response) => {
           const call = context.getStore();
           const body: unknown = response.data;
+          options.onResponse?.(response.config.url ?? '', response.status, body);
           const problem = problemOf(body, response.config.url);
           if (call !== undefined) {
             call.answer = { status: response.status, body };
@@ -131,6 +134,8 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
         onRejected: (error: unknown) => {
           const response = (error as { response?: { status?: unknown; data?: unknown } } | null)?.response;
           const call = context.getStore();
+          const url = (error as { config?: { url?: string } } | null)?.config?.url ?? '';
+          if (typeof response?.status === 'number') options.onResponse?.(url, response.status, response.data);
           if (call !== undefined && typeof response?.status === 'number') {
             call.answer = { status: response.status, body: response.data };
           }

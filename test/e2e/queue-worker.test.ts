@@ -20,7 +20,7 @@ const BASE = '/apis/custom.metrics.k8s.io';
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pma-e2e-'));
   prometheus = await startPrometheus({ dir, backfill: queueWorkerOpenMetrics(), queryLog: true });
-  adapter = await startStandaloneAdapter(prometheus.url, ['--metrics-relist-interval=1m', '--v=6']);
+  adapter = await startStandaloneAdapter(prometheus.url, ['--metrics-relist-interval=1m', '--v=8']);
 }, 60_000);
 
 afterAll(async () => {
@@ -225,6 +225,26 @@ describe('custom metric values from a real Prometheus (SPEC 3.3, 5.2, 6)', () =>
     );
     expect(queries).toContain(
       'sum(rate(qps{job="kubernetes-pods",kubernetes_namespace="default",kubernetes_pod_name=~".+"}[2m])) by (kubernetes_pod_name)',
+    );
+  });
+});
+
+describe('logging verbosity (SPEC 2: --v)', () => {
+  it('logs every PromQL query at --v >= 6 and every response body at --v >= 8, as JSON lines', () => {
+    const lines = adapter.child
+      .logs()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; query?: string; status?: number; component?: string });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'query',
+        component: 'prometheus',
+        query: `sum(rate(qps{kubernetes_namespace="default",kubernetes_pod_name="${POD.b}"}[2m])) by (kubernetes_pod_name)`,
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'response', component: 'prometheus', status: 200 }),
     );
   });
 });

@@ -344,6 +344,22 @@ describe('--prometheus-token-file (SPEC 2, 11)', () => {
   });
 });
 
+describe('onResponse (--v >= 8 logs every response body)', () => {
+  it('receives the endpoint, status and body of successful and failed answers', async () => {
+    const seen: Array<[string, number, unknown]> = [];
+    const ok = await serve(answerVector);
+    await client(ok.url, { onResponse: (e, s, b) => seen.push([e, s, b]) }).query('up');
+    const bad = await serve(
+      reply(400, JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' })),
+    );
+    await failure(client(bad.url, { onResponse: (e, s, b) => seen.push([e, s, b]) }).query('up{'));
+    expect(seen).toEqual([
+      ['query', 200, { status: 'success', data: VECTOR }],
+      ['query', 400, { status: 'error', errorType: 'bad_data', error: 'parse error' }],
+    ]);
+  });
+});
+
 describe('basic auth', () => {
   it('sends credentials written in --prometheus-url as basic auth, like Go, and not in the URL', async () => {
     const prom = await serve(answerVector);
