@@ -3,23 +3,14 @@
  * and a real Prometheus, reached like the HPA reaches it — through an aggregator front that authenticates the
  * caller and proxies with a front-proxy client certificate — with the real kubectl.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  startAdapterProcess,
-  waitUntilReady,
-  type AdapterProcess,
-} from '../../src/cli/demo/adapter-process.js';
-import { startPrometheus, type PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
-import { ADAPTER_ENTRY, QUEUE_WORKER_RULES } from '../support/adapter.js';
-import { startAggregatorFront, type AggregatorFront } from '../support/aggregator-front.js';
-import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.js';
-import { addFakeAuth, type ReviewSpec } from '../support/fake-kube-auth.js';
+import type { AdapterProcess } from '../../src/cli/demo/adapter-process.js';
+import { QUEUE_WORKER_RULES } from '../support/adapter.js';
+import type { AggregatorFront } from '../support/aggregator-front.js';
+import { startClusterHarness, type ClusterHarness } from '../support/cluster-harness.js';
+import type { FakeKubeApi } from '../support/fake-kube-api.js';
 import { getJson } from '../support/https.js';
 import { kubectlGetRaw } from '../support/kubectl.js';
-import { makeCa, makeLeaf } from '../support/pki.js';
 import { POD, queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
 import { waitFor } from '../support/wait.js';
 
@@ -31,67 +22,41 @@ const BOB = { username: 'bob', groups: ['system:authenticated'] };
 const SELECTED = `labelSelector=${encodeURIComponent('app=example')}`;
 const BASE = '/apis/custom.metrics.k8s.io';
 
-let prometheus: PrometheusProcess;
+let cluster: ClusterHarness;
 let api: FakeKubeApi;
 let adapter: AdapterProcess;
 let front: AggregatorFront;
-let auth: { reviews: ReviewSpec[]; tokenReviews: number };
+let auth: ClusterHarness['auth'];
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pma-cluster-'));
-  const frontProxyCa = await makeCa('front-proxy-ca');
-  const clientCa = await makeCa('kubernetes');
-  const proxyClient = await makeLeaf('front-proxy-client', frontProxyCa);
-  const serving = await makeLeaf('localhost', await makeCa('front-serving-ca'), { usage: 'server' });
-
-  api = await startFakeKubeApi();
-  auth = addFakeAuth(api, {
-    requestheaderCa: frontProxyCa.cert,
-    clientCa: clientCa.cert,
-    tokens: { 'hpa-token': HPA, 'bob-token': BOB },
+  cluster = await startClusterHarness({
+    rulesFile: QUEUE_WORKER_RULES,
+    backfill: queueWorkerOpenMetrics(),
+    users: { 'hpa-token': HPA, 'bob-token': BOB },
     // Like RBAC's system:discovery for every authenticated user, plus the HPA's access to custom metrics.
     allow: (spec) =>
       spec.nonResourceAttributes !== undefined ||
       (spec.user === HPA.username && spec.resourceAttributes?.group === 'custom.metrics.k8s.io'),
+    // The Deployment's pods carry app=example; a third pod in the namespace has metrics too but another label.
+    prepare: (fake) => {
+      fake.addPod({
+        namespace: 'default',
+        name: POD.a,
+        labels: { app: 'example', 'pod-template-hash': '6b8f7c9d4' },
+      });
+      fake.addPod({
+        namespace: 'default',
+        name: POD.b,
+        labels: { app: 'example', 'pod-template-hash': '6b8f7c9d4' },
+      });
+      fake.addPod({ namespace: 'default', name: POD.c, labels: { app: 'other' } });
+    },
   });
-  // The Deployment's pods carry app=example; a third pod in the namespace has metrics too but another label.
-  api.addPod({
-    namespace: 'default',
-    name: POD.a,
-    labels: { app: 'example', 'pod-template-hash': '6b8f7c9d4' },
-  });
-  api.addPod({
-    namespace: 'default',
-    name: POD.b,
-    labels: { app: 'example', 'pod-template-hash': '6b8f7c9d4' },
-  });
-  api.addPod({ namespace: 'default', name: POD.c, labels: { app: 'other' } });
-
-  prometheus = await startPrometheus({ dir: join(dir, 'prom'), backfill: queueWorkerOpenMetrics() });
-  adapter = await startAdapterProcess(ADAPTER_ENTRY, [
-    `--config=${QUEUE_WORKER_RULES}`,
-    `--prometheus-url=${prometheus.url}`,
-    `--lister-kubeconfig=${api.kubeconfigPath}`,
-    '--bind-address=127.0.0.1',
-    '--secure-port=0',
-    `--cert-dir=${join(dir, 'cert')}`,
-  ]);
-  await waitUntilReady(adapter.url);
-  front = await startAggregatorFront({
-    adapterUrl: adapter.url,
-    kubeApiUrl: api.url,
-    kubeApiToken: api.token,
-    proxyClient,
-    serving,
-    users: { 'hpa-token': HPA, 'bob-token': BOB },
-  });
+  ({ api, adapter, front, auth } = cluster);
 }, 90_000);
 
 afterAll(async () => {
-  await front?.stop();
-  await adapter?.child.stop();
-  await prometheus?.stop();
-  await api?.stop();
+  await cluster?.stop();
 });
 
 const valuesOf = (stdout: string) =>

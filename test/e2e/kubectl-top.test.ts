@@ -4,24 +4,14 @@
  * backfilled cadvisor- and node_exporter-style data, the community chart's resource rules, and the fake
  * kube-apiserver for pods, nodes, discovery and authentication (SPEC 5.4, issue 4).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  startAdapterProcess,
-  waitUntilReady,
-  type AdapterProcess,
-} from '../../src/cli/demo/adapter-process.js';
-import { startPrometheus, type PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
-import { ADAPTER_ENTRY } from '../support/adapter.js';
-import { startAggregatorFront, type AggregatorFront } from '../support/aggregator-front.js';
-import { sendJson, startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.js';
-import { addFakeAuth } from '../support/fake-kube-auth.js';
-import { kubectlGetRaw } from '../support/kubectl.js';
-import { makeCa, makeLeaf } from '../support/pki.js';
+import type { AggregatorFront } from '../support/aggregator-front.js';
+import { startClusterHarness, type ClusterHarness } from '../support/cluster-harness.js';
+import { sendJson, type FakeKubeApi } from '../support/fake-kube-api.js';
+import { kubectl, kubectlGetRaw } from '../support/kubectl.js';
 import {
   busyCores,
   CHART_RESOURCE_RULES,
@@ -40,9 +30,7 @@ const ADMIN = { username: 'kubernetes-admin', groups: ['kubeadm:cluster-admins',
 const BOB = { username: 'bob', groups: ['system:authenticated'] };
 const Mi = 1024 * 1024;
 
-let prometheus: PrometheusProcess;
-let api: FakeKubeApi;
-let adapter: AdapterProcess;
+let cluster: ClusterHarness;
 let front: AggregatorFront;
 
 /** Serves the nodes of {@link TOP_NODES} at `/api/v1/nodes` (LIST, and a WATCH that stays open without events). */
@@ -78,72 +66,34 @@ function serveNodes(fake: FakeKubeApi): void {
 }
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pma-top-'));
-  const frontProxyCa = await makeCa('front-proxy-ca');
-  const proxyClient = await makeLeaf('front-proxy-client', frontProxyCa);
-  const serving = await makeLeaf('localhost', await makeCa('front-serving-ca'), { usage: 'server' });
-
-  api = await startFakeKubeApi({ token: ADMIN_TOKEN });
-  addFakeAuth(api, {
-    requestheaderCa: frontProxyCa.cert,
-    clientCa: (await makeCa('kubernetes')).cert,
-    tokens: {},
+  const rules = join(mkdtempSync(join(tmpdir(), 'pma-top-')), 'rules.yaml');
+  writeFileSync(rules, CHART_RESOURCE_RULES);
+  cluster = await startClusterHarness({
+    rulesFile: rules,
+    backfill: resourceMetricsOpenMetrics(),
+    apiToken: ADMIN_TOKEN,
+    users: { [ADMIN_TOKEN]: ADMIN, 'bob-token': BOB },
     // Like the chart's system:aggregated-metrics-reader bound to the admin; bob only has discovery.
     allow: (spec) =>
       spec.nonResourceAttributes !== undefined ||
       (spec.user === ADMIN.username && spec.resourceAttributes?.group === 'metrics.k8s.io'),
-  });
-  serveNodes(api);
-  for (const pod of TOP_PODS) api.addPod({ namespace: pod.namespace, name: pod.name, labels: pod.labels });
-
-  const rules = join(dir, 'rules.yaml');
-  writeFileSync(rules, CHART_RESOURCE_RULES);
-  prometheus = await startPrometheus({ dir: join(dir, 'prom'), backfill: resourceMetricsOpenMetrics() });
-  adapter = await startAdapterProcess(ADAPTER_ENTRY, [
-    `--config=${rules}`,
-    `--prometheus-url=${prometheus.url}`,
-    `--lister-kubeconfig=${api.kubeconfigPath}`,
-    '--bind-address=127.0.0.1',
-    '--secure-port=0',
-    `--cert-dir=${join(dir, 'cert')}`,
-  ]);
-  await waitUntilReady(adapter.url);
-  front = await startAggregatorFront({
-    adapterUrl: adapter.url,
-    kubeApiUrl: api.url,
-    kubeApiToken: api.token,
-    proxyClient,
-    serving,
-    users: { [ADMIN_TOKEN]: ADMIN, 'bob-token': BOB },
     groups: ['custom.metrics.k8s.io', 'metrics.k8s.io'],
+    prepare: (fake) => {
+      serveNodes(fake);
+      for (const pod of TOP_PODS)
+        fake.addPod({ namespace: pod.namespace, name: pod.name, labels: pod.labels });
+    },
   });
+  front = cluster.front;
 }, 90_000);
 
 afterAll(async () => {
-  await front?.stop();
-  await adapter?.child.stop();
-  await prometheus?.stop();
-  await api?.stop();
+  await cluster?.stop();
 });
 
-/** Runs the real `kubectl top ...` against the front with a fresh HOME; never rejects. */
-async function kubectlTop(args: string[], token = ADMIN_TOKEN) {
-  const home = await mkdtemp(join(tmpdir(), 'kubectl-home-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-  delete env.KUBECONFIG;
-  try {
-    return await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        'kubectl',
-        [`--server=${front.url}`, '--insecure-skip-tls-verify', `--token=${token}`, 'top', ...args],
-        { env, timeout: 20_000 },
-        (err, stdout, stderr) =>
-          resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-      );
-    });
-  } finally {
-    await rm(home, { recursive: true, force: true });
-  }
+/** Runs the real `kubectl top ...` against the front; never rejects. */
+function kubectlTop(args: string[], token = ADMIN_TOKEN) {
+  return kubectl(front.url, ['top', ...args], token);
 }
 
 /** The rows of kubectl's table output, split on whitespace, without the header. */

@@ -14,12 +14,15 @@ export interface KubectlResult {
 const TIMEOUT_MS = 20_000;
 
 /**
- * Runs the real `kubectl --server=<serverUrl> --insecure-skip-tls-verify --token=<token> get --raw <path>` (token
- * default `x`) with a fresh
+ * Runs the real `kubectl --server=<serverUrl> --insecure-skip-tls-verify --token=<token> <args...>` with a fresh
  * temporary `HOME` (so no kubeconfig or cache of the user leaks in) and `KUBECONFIG` unset, killed after 20 s.
  * Never rejects: failures are in `code` and `stderr`.
  */
-export async function kubectlGetRaw(serverUrl: string, path: string, token = 'x'): Promise<KubectlResult> {
+export async function kubectl(
+  serverUrl: string,
+  args: readonly string[],
+  token = 'x',
+): Promise<KubectlResult> {
   const home = await mkdtemp(join(tmpdir(), 'kubectl-home-'));
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   delete env.KUBECONFIG;
@@ -27,7 +30,7 @@ export async function kubectlGetRaw(serverUrl: string, path: string, token = 'x'
     return await new Promise<KubectlResult>((resolve) => {
       execFile(
         'kubectl',
-        [`--server=${serverUrl}`, '--insecure-skip-tls-verify', `--token=${token}`, 'get', '--raw', path],
+        [`--server=${serverUrl}`, '--insecure-skip-tls-verify', `--token=${token}`, ...args],
         { env, timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => {
           if (!err) {
@@ -47,4 +50,9 @@ export async function kubectlGetRaw(serverUrl: string, path: string, token = 'x'
   } finally {
     await rm(home, { recursive: true, force: true });
   }
+}
+
+/** `kubectl get --raw <path>` (see {@link kubectl}); token default `x`. */
+export function kubectlGetRaw(serverUrl: string, path: string, token = 'x'): Promise<KubectlResult> {
+  return kubectl(serverUrl, ['get', '--raw', path], token);
 }
