@@ -1,16 +1,8 @@
 /** What TokenReview and SubjectAccessReview calls share: posting a review and turning failures into Status errors. */
 import { StatusError, internalError, serviceUnavailable } from '../api/status.js';
 import { KubeApiError, type KubeClient } from './contract.js';
-import { SILENT_LOGGER, type StructuredLogger } from '../api/logger.js';
-
-/** The structured logger the auth modules use. */
-export type AuthLogger = StructuredLogger;
-export { SILENT_LOGGER };
-
-/** A JSON object (not an array, not null). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isRecord } from './json.js';
+import type { KubeLogger } from './kube-logger.js';
 
 /** The strings of a JSON array; anything else is an empty list. */
 export function stringArray(value: unknown): string[] {
@@ -35,7 +27,7 @@ export async function postReview(
   path: string,
   body: unknown,
   what: 'TokenReview' | 'SubjectAccessReview',
-  logger: AuthLogger,
+  logger: KubeLogger,
 ): Promise<Record<string, unknown>> {
   const purpose = what === 'TokenReview' ? 'authenticate' : 'authorize';
   let answer: unknown;

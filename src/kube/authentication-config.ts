@@ -6,7 +6,8 @@
 import type { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KubeApiError, type KubeClient } from './contract.js';
-import { isRecord, type AuthLogger } from './auth-review.js';
+import { isRecord } from './json.js';
+import type { KubeLogger } from './kube-logger.js';
 import { CertificateBundleError, parseCertificateBundle } from './cert-chain.js';
 
 /** A CA bundle: its certificates and the PEM they came from. */
@@ -237,7 +238,7 @@ function fingerprint(config: AuthenticationConfig): string {
 }
 
 /** The structured logger subset used here (pino-compatible). */
-export type AuthConfigLogger = Pick<AuthLogger, 'info' | 'warn' | 'error'>;
+export type AuthConfigLogger = Pick<KubeLogger, 'info' | 'warn' | 'error'>;
 
 export interface AuthenticationConfigSourceOptions {
   flags: AuthenticationFlags;

@@ -5,14 +5,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AuthenticationRequest, Authenticator, RequestHeaders, UserInfo } from '../api/auth.js';
 import { InFlight, TtlCache } from './auth-cache.js';
-import {
-  SILENT_LOGGER,
-  postReview,
-  stringArray,
-  stringListMap,
-  isRecord,
-  type AuthLogger,
-} from './auth-review.js';
+import { postReview, stringArray, stringListMap } from './auth-review.js';
+import { isRecord } from './json.js';
+import { SILENT_LOGGER, type KubeLogger } from './kube-logger.js';
 import type { AuthenticationConfig, RequestHeaderConfig } from './authentication-config.js';
 import { subjectIdentity, verifyClientChain } from './cert-chain.js';
 import type { KubeClient } from './contract.js';
@@ -34,7 +29,7 @@ export interface AuthenticatorOptions {
   config: () => AuthenticationConfig;
   /** For TokenReview; without it bearer tokens are not accepted. */
   kube?: KubeClient;
-  logger?: AuthLogger;
+  logger?: KubeLogger;
   /** How long a TokenReview answer is reused: authenticated, and not authenticated. */
   tokenSuccessTtlMs?: number;
   tokenFailureTtlMs?: number;

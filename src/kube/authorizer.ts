@@ -1,7 +1,8 @@
 /** Delegated authorization (SPEC 8): SubjectAccessReview, cached; `system:masters` always allowed. */
 import type { AuthorizationAttributes, AuthorizationDecision, Authorizer, UserInfo } from '../api/auth.js';
 import { InFlight, TtlCache } from './auth-cache.js';
-import { SILENT_LOGGER, postReview, type AuthLogger } from './auth-review.js';
+import { postReview } from './auth-review.js';
+import { SILENT_LOGGER, type KubeLogger } from './kube-logger.js';
 import type { KubeClient } from './contract.js';
 import { untilAborted } from '../api/abort.js';
 
@@ -18,7 +19,7 @@ export const DEFAULT_DECISION_CACHE_SIZE = 10_000;
 
 export interface AuthorizerOptions {
   kube: KubeClient;
-  logger?: AuthLogger;
+  logger?: KubeLogger;
   allowedTtlMs?: number;
   deniedTtlMs?: number;
   cacheSize?: number;

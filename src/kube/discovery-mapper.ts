@@ -6,6 +6,7 @@ import type { ResourceInfo } from '../api/resources.js';
 import { KubeApiError, type KubeClient, type ResourceMapper } from './contract.js';
 import { SILENT_LOGGER, type KubeLogger } from './kube-logger.js';
 import { createStaticResourceMapper } from './standalone.js';
+import { isRecord } from './json.js';
 
 export interface DiscoveryMapperOptions {
   /** How often the whole mapping is re-read (at least every second). */
@@ -50,10 +51,6 @@ interface GroupEntry {
   /** `apps/v1` */
   groupVersion: string;
   version: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function badDocument(path: string, problem: string): KubeApiError {

@@ -13,6 +13,7 @@ import {
   type WatchEvent,
 } from './contract.js';
 import { SILENT_LOGGER, sleep, type KubeLogger } from './kube-logger.js';
+import { isRecord } from './json.js';
 
 export interface ObjectListerOptions {
   /** How long a request waits for a resource's first LIST. Default 10 s. */
@@ -55,10 +56,6 @@ interface ObjectMeta extends StoredObject {
 /** The watch said the resourceVersion is too old (410 Gone / Expired): the cache must be re-listed. */
 class ResourceExpired extends Error {
   override readonly name = 'ResourceExpired';
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readLabels(value: unknown): Labels {
