@@ -116,9 +116,31 @@ export function extractDefines(source: string): Map<string, string> {
   return out;
 }
 
-/** The Helm functions the chart may use, bound to the chart's named templates. */
-function helmFunctions(named: Map<string, Template>): Record<string, (...args: unknown[]) => unknown> {
+/** Sprig's `kindIs` kinds of a Go value decoded from YAML. */
+function goKind(v: unknown): string {
+  if (v === null || v === undefined) return 'invalid';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64';
+  if (Array.isArray(v)) return 'slice';
+  if (v instanceof Map) return 'map';
+  return typeof v;
+}
+
+/**
+ * The Helm functions the chart may use, bound to the chart's named templates; `parse` compiles a string with
+ * these same functions (for `tpl`).
+ */
+function helmFunctions(
+  named: Map<string, Template>,
+  parse: (source: string, name: string) => Template,
+): Record<string, (...args: unknown[]) => unknown> {
   return {
+    tpl: (source, data) => parse(strval(source), 'tpl').execute(data).replaceAll('<no value>', ''),
+    fail: (msg) => {
+      throw new Error(`execution error: fail: ${strval(msg)}`);
+    },
+    kindIs: (kind, v) => goKind(v) === strval(kind),
     include: (name, data) => {
       const t = named.get(String(name));
       if (t === undefined) throw new Error(`template: no template "${String(name)}" associated`);
@@ -170,6 +192,11 @@ function helmFunctions(named: Map<string, Template>): Record<string, (...args: u
     hasSuffix: (suffix, s) => strval(s).endsWith(strval(suffix)),
     hasKey: (m, k) => m instanceof Map && m.has(strval(k)),
     ternary: (a, b, cond) => (cond === true ? a : b),
+    int: (v) => {
+      const n = typeof v === 'string' ? Number.parseInt(v, 10) : Number(v ?? 0);
+      return Number.isFinite(n) ? Math.trunc(n) : 0;
+    },
+    lower: (s) => strval(s).toLowerCase(),
     b64enc: (s) => Buffer.from(strval(s)).toString('base64'),
   };
 }
@@ -189,9 +216,9 @@ export function renderChart(chartDir: string, options: RenderOptions = {}): Rend
   const names = readdirSync(templatesDir).sort();
 
   const named = new Map<string, Template>();
-  const functions = helmFunctions(named);
   const parse = (source: string, name: string): Template =>
     parseTemplate(source, { name, leftDelim: '{{', rightDelim: '}}', functions });
+  const functions = helmFunctions(named, parse);
   for (const file of names.filter((n) => n.startsWith('_'))) {
     for (const [name, body] of extractDefines(readFileSync(join(templatesDir, file), 'utf8'))) {
       named.set(name, parse(body, name));

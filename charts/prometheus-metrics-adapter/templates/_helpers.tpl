@@ -64,3 +64,33 @@ annotations:
 {{- printf "%s-secret" (include "adapter.fullname" .) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The plural resource name RBAC needs for a resource a rule names, singular or plural (the adapter accepts both, as
+upstream's REST mapper does). Already plural ("pods", "ingresses", "networkpolicies", "endpoints") is kept; a
+singular is pluralised as Kubernetes guesses kinds to resources: "-s" → "-ses", "-y" → "-ies", else "+s".
+*/}}
+{{- define "adapter.resourcePlural" -}}
+{{- $r := lower . -}}
+{{- if and (hasSuffix "s" $r) (not (hasSuffix "ss" $r)) -}}
+{{- $r -}}
+{{- else if hasSuffix "s" $r -}}
+{{- printf "%ses" $r -}}
+{{- else if hasSuffix "y" $r -}}
+{{- printf "%sies" (trimSuffix "y" $r) -}}
+{{- else -}}
+{{- printf "%ss" $r -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The container image. Upstream's default repository in a copied community values file means "the chart's image",
+so it is replaced by this chart's own; any other repository (a mirror) is used as given.
+*/}}
+{{- define "adapter.image" -}}
+{{- $repository := .Values.image.repository -}}
+{{- if eq $repository "registry.k8s.io/prometheus-adapter/prometheus-adapter" -}}
+{{- $repository = "ghcr.io/prometheus-metrics-adapter/prometheus-metrics-adapter" -}}
+{{- end -}}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}

@@ -6,6 +6,7 @@ import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 
 import { loadConfig } from '../../../src/rules/load-config.js';
 import { loadRules } from '../../../src/rules/compile-rules.js';
@@ -18,7 +19,7 @@ const queueWorkerValues = parseYaml(readFileSync('test/fixtures/queue-worker/val
   unknown
 >;
 
-/** kubernetes-models class per apiVersion/kind; cert-manager kinds are CRDs it does not know. */
+/** kubernetes-models class per apiVersion/kind (cert-manager's from its CRD schemas). */
 const MODELS: Record<string, new (obj: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'apiregistration.k8s.io/v1/APIService': APIService,
@@ -30,8 +31,12 @@ const MODELS: Record<string, new (obj: never) => { validate(): void }> = {
   'v1/Secret': Secret,
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,
+  'cert-manager.io/v1/Certificate': Certificate,
+  'cert-manager.io/v1/Issuer': Issuer,
 };
-const CRD_KINDS = new Set(['cert-manager.io/v1/Issuer', 'cert-manager.io/v1/Certificate']);
+const communityValues = parseYaml(
+  readFileSync('test/fixtures/community-chart/values-5.x.yaml', 'utf8'),
+) as Record<string, unknown>;
 
 const TLS = { enable: true, ca: 'CA PEM', key: 'KEY PEM', certificate: 'CERT PEM' };
 const SCENARIOS: [string, unknown][] = [
@@ -41,8 +46,50 @@ const SCENARIOS: [string, unknown][] = [
   ['rules.resource', { rules: { resource: resourceRules() } }],
   ['tls.enable', { tls: TLS }],
   ['certManager.enabled', { certManager: { enabled: true } }],
+  [
+    'certManager.enabled with revision history limits',
+    { certManager: { enabled: true, certRevisionHistoryLimit: 2 } },
+  ],
   ['rules.existing', { rules: { existing: 'my-rules' } }],
+  ['the community chart 5.x values.yaml, whole', communityValues],
+  ['every optional key set', everyOptionalKey()],
 ];
+
+/** Values setting the keys whose templates render only when set. */
+function everyOptionalKey(): unknown {
+  return {
+    deploymentAnnotations: { 'example.com/owner': 'team-queue' },
+    podAnnotations: { 'example.com/scrape': 'true' },
+    podLabels: { team: 'queue' },
+    customLabels: { tier: 'platform' },
+    customAnnotations: { 'example.com/managed': 'yes' },
+    dnsPolicy: 'ClusterFirstWithHostNet',
+    hostNetwork: { enabled: true },
+    dnsConfig: { options: [{ name: 'ndots', value: '2' }] },
+    priorityClassName: 'system-cluster-critical',
+    image: { pullSecrets: ['regcred', { name: 'other-regcred' }] },
+    service: { clusterIP: '10.96.0.42', annotations: { 'example.com/svc': 'x' } },
+    serviceAccount: { customLabels: { sa: 'adapter' }, annotations: { 'eks.amazonaws.com/role-arn': 'arn' } },
+    rbac: { useAuthReaderClusterRole: true },
+    env: [{ name: 'TZ', value: 'UTC' }],
+    extraVolumes: [{ name: 'ca', configMap: { name: 'prometheus-ca' } }],
+    extraVolumeMounts: [{ name: 'ca', mountPath: '/etc/prometheus-ca', readOnly: true }],
+    extraContainers: [{ name: 'sidecar', image: 'busybox:1.36', args: ['sleep', 'infinity'] }],
+    startupProbe: { httpGet: { path: '/livez', port: 'https', scheme: 'HTTPS' }, failureThreshold: 30 },
+    tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }],
+    nodeSelector: { 'kubernetes.io/os': 'linux' },
+    affinity: { nodeAffinity: {} },
+    resources: { requests: { cpu: '100m', memory: '128Mi' } },
+    podDisruptionBudget: { maxUnavailable: 1 },
+    extraManifests: [
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'extra', namespace: '{{ .Release.Namespace }}' },
+      },
+    ],
+  };
+}
 
 function externalRule(): unknown {
   return {
@@ -146,7 +193,6 @@ describe('helm chart: every rendered object is a valid Kubernetes object', () =>
     expect(find(objects, 'Deployment')).toHaveLength(1);
     for (const obj of objects) {
       const key = `${obj.apiVersion}/${obj.kind}`;
-      if (CRD_KINDS.has(key)) continue;
       const Model = MODELS[key];
       if (Model === undefined) throw new Error(`no kubernetes-models class for ${key}`);
       expect(() => new Model(obj as never).validate()).not.toThrow();
@@ -157,6 +203,18 @@ describe('helm chart: every rendered object is a valid Kubernetes object', () =>
     const d = structuredClone(one(render(queueWorkerValues), 'Deployment'));
     (d.spec as { replicas: unknown }).replicas = 'two';
     expect(() => new Deployment(d as never).validate()).toThrow();
+  });
+
+  it('the cert-manager validation is not vacuous: a Certificate without issuerRef is rejected', () => {
+    const cert = structuredClone(
+      one(
+        render({ certManager: { enabled: true } }),
+        'Certificate',
+        'prometheus-adapter-prometheus-metrics-adapter-tls',
+      ),
+    );
+    delete (cert.spec as { issuerRef?: unknown }).issuerRef;
+    expect(() => new Certificate(cert as never).validate()).toThrow();
   });
 });
 
@@ -385,6 +443,185 @@ describe('helm chart: values switch APIServices and config', () => {
     const args = container(objects).args;
     expect(args).toContain('--prometheus-url=http://thanos.monitoring.svc:9090/prom');
     expect(args.at(-1)).toBe('--prometheus-verb=POST');
+  });
+});
+
+/** Leaf key paths of a values tree with their values; arrays and empty maps are leaves. */
+function leaves(v: unknown, path = ''): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) {
+    for (const [k, x] of Object.entries(v)) {
+      for (const [p, y] of leaves(x, path === '' ? k : `${path}.${k}`)) out.set(p, y);
+    }
+  } else {
+    out.set(path, v);
+  }
+  return out;
+}
+
+describe('helm chart: the community chart 5.x values.yaml', () => {
+  const ours = leaves(parseYaml(readFileSync(`${CHART}/values.yaml`, 'utf8')));
+  const theirs = leaves(communityValues);
+
+  it('every key of it is a key of ours', () => {
+    expect([...theirs.keys()].filter((k) => !ours.has(k))).toEqual([]);
+  });
+
+  it('our defaults differ from it only where documented as "differs", or where it leaves a key empty', () => {
+    const differing = [...theirs]
+      .filter(([k, v]) => JSON.stringify(ours.get(k)) !== JSON.stringify(v))
+      .filter(([, v]) => v !== null)
+      .map(([k]) => k)
+      .sort();
+    expect(differing).toEqual([
+      'image.repository',
+      'livenessProbe.httpGet.path',
+      'podDisruptionBudget.enabled',
+      'podDisruptionBudget.maxUnavailable',
+      'readinessProbe.httpGet.path',
+      'replicas',
+      'topologySpreadConstraints',
+    ]);
+  });
+
+  it('given whole, renders what upstream does (one replica, no PDB, /healthz probes, no spread), with our image', () => {
+    const objects = render(communityValues);
+    const d = deployment(objects);
+    expect(d.spec.replicas).toBe(1);
+    expect(find(objects, 'PodDisruptionBudget')).toEqual([]);
+    expect(container(objects).livenessProbe.httpGet.path).toBe('/healthz');
+    expect(d.spec.template.spec.topologySpreadConstraints).toBeUndefined();
+    expect(container(objects).args).toContain('--prometheus-url=http://prometheus.default.svc:9090');
+    expect(container(objects)).toHaveProperty(
+      'image',
+      'ghcr.io/prometheus-metrics-adapter/prometheus-metrics-adapter:0.1.0',
+    );
+  });
+});
+
+describe('helm chart: optional keys', () => {
+  it("an image repository other than upstream's default (a mirror) is used as given", () => {
+    expect(
+      container(render({ image: { repository: 'mirror.example.com/pma', tag: '1.2.3' } })),
+    ).toHaveProperty('image', 'mirror.example.com/pma:1.2.3');
+  });
+
+  const objects = render(everyOptionalKey());
+
+  it('prometheus.url and extraManifests are run through tpl, as upstream', () => {
+    const templated = render({
+      prometheus: { url: 'http://{{ .Release.Name }}-prometheus.{{ .Release.Namespace }}.svc' },
+    });
+    expect(container(templated).args).toContain(
+      '--prometheus-url=http://prometheus-adapter-prometheus.monitoring.svc:9090',
+    );
+    expect(one(objects, 'ConfigMap', 'extra').metadata).toEqual({ name: 'extra', namespace: 'monitoring' });
+  });
+
+  it('deploymentAnnotations and customAnnotations annotate the Deployment; podAnnotations the pods', () => {
+    const d = one<{
+      metadata: { annotations: Record<string, string> };
+      spec: {
+        template: { metadata: { annotations: Record<string, string>; labels: Record<string, string> } };
+      };
+    }>(objects, 'Deployment');
+    expect(d.metadata.annotations).toEqual({
+      'example.com/owner': 'team-queue',
+      'example.com/managed': 'yes',
+    });
+    expect(d.spec.template.metadata.annotations).toHaveProperty(['example.com/scrape'], 'true');
+    expect(d.spec.template.metadata.labels).toMatchObject({ team: 'queue', tier: 'platform' });
+  });
+
+  it('pull secrets may be names or {name} objects; dnsPolicy, hostNetwork and clusterIP pass through', () => {
+    const spec = one<{ spec: { template: { spec: Record<string, unknown> } } }>(objects, 'Deployment').spec
+      .template.spec;
+    expect(spec.imagePullSecrets).toEqual([{ name: 'regcred' }, { name: 'other-regcred' }]);
+    expect(spec).toMatchObject({
+      dnsPolicy: 'ClusterFirstWithHostNet',
+      hostNetwork: true,
+      priorityClassName: 'system-cluster-critical',
+    });
+    expect(one<{ spec: { clusterIP: string } }>(objects, 'Service').spec.clusterIP).toBe('10.96.0.42');
+  });
+
+  it('serviceAccount.customLabels label the ServiceAccount', () => {
+    expect(one(objects, 'ServiceAccount').metadata).toMatchObject({
+      labels: { sa: 'adapter', tier: 'platform' },
+    });
+  });
+
+  it('rbac.useAuthReaderClusterRole binds a ClusterRole of its own in kube-system instead of the built-in Role', () => {
+    const role = one<{ rules: unknown[] }>(
+      objects,
+      'ClusterRole',
+      'prometheus-adapter-prometheus-metrics-adapter-auth-reader',
+    );
+    expect(role.rules).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: ['extension-apiserver-authentication'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ]);
+    const binding = one<{ metadata: { namespace: string }; roleRef: unknown }>(objects, 'RoleBinding');
+    expect(binding.metadata.namespace).toBe('kube-system');
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'prometheus-adapter-prometheus-metrics-adapter-auth-reader',
+    });
+  });
+
+  it('an explicit podDisruptionBudget.maxUnavailable wins over the minAvailable default (Kubernetes takes one)', () => {
+    expect(one(objects, 'PodDisruptionBudget').spec).toMatchObject({ maxUnavailable: 1 });
+    expect(one(objects, 'PodDisruptionBudget').spec).not.toHaveProperty('minAvailable');
+  });
+
+  it('no PDB over a single replica by default: minAvailable 1 would block every node drain', () => {
+    expect(find(render({ replicas: 1 }), 'PodDisruptionBudget')).toEqual([]);
+    expect(one(render({ replicas: 3 }), 'PodDisruptionBudget').spec).toMatchObject({ minAvailable: 1 });
+  });
+
+  it('certManager revision history limits render only when set', () => {
+    const name = 'prometheus-adapter-prometheus-metrics-adapter-tls';
+    expect(one(render({ certManager: { enabled: true } }), 'Certificate', name).spec).not.toHaveProperty(
+      'revisionHistoryLimit',
+    );
+    expect(
+      one(render({ certManager: { enabled: true, certRevisionHistoryLimit: 3 } }), 'Certificate', name).spec,
+    ).toHaveProperty('revisionHistoryLimit', 3);
+  });
+
+  it('psp.create fails the install with the reason: PodSecurityPolicy no longer exists', () => {
+    expect(() => render({ psp: { create: true } })).toThrow(
+      /psp\.create: PodSecurityPolicy was removed in Kubernetes 1\.25/,
+    );
+  });
+
+  it.each([
+    ['pod', 'pods'],
+    ['pods', 'pods'],
+    ['Deployment', 'deployments'],
+    ['ingress', 'ingresses'],
+    ['ingresses', 'ingresses'],
+    ['networkpolicy', 'networkpolicies'],
+    ['networkpolicies', 'networkpolicies'],
+    ['endpoints', 'endpoints'],
+    ['statefulset', 'statefulsets'],
+  ])('the resource reader grants a rule resource %s as %s', (resource, plural) => {
+    const rule = {
+      seriesQuery: '{x!=""}',
+      resources: { overrides: { x: { group: 'example.com', resource } } },
+      metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})',
+    };
+    const role = one<{ rules: { apiGroups: string[]; resources: string[] }[] }>(
+      render({ rules: { default: false, custom: [rule] } }),
+      'ClusterRole',
+      'prometheus-adapter-prometheus-metrics-adapter-resource-reader',
+    );
+    expect(role.rules.find((r) => r.apiGroups[0] === 'example.com')?.resources).toEqual([plural]);
   });
 });
 

@@ -12,6 +12,7 @@ describe('values.schema.json', () => {
   it.each([
     ['the chart defaults (the community chart 5.x keys)', `${CHART}/values.yaml`],
     ['the queue-worker values (a community chart values file)', 'test/fixtures/queue-worker/values.yaml'],
+    ['the community chart 5.x values.yaml, with its nulls', 'test/fixtures/community-chart/values-5.x.yaml'],
   ])('accepts %s', (_name, path) => {
     const ok = validate(load(path));
     expect(validate.errors ?? []).toEqual([]);
@@ -24,6 +25,17 @@ describe('values.schema.json', () => {
     ['a misspelt rules key', { rules: { custm: [] } }, '.rules'],
     ['a misspelt tls key', { tls: { enabled: true } }, '.tls'],
     ['a wrong type', { replicas: 'two' }, '.replicas'],
+    [
+      'a revision history limit cert-manager refuses',
+      { certManager: { certRevisionHistoryLimit: 0 } },
+      '.certManager.certRevisionHistoryLimit',
+    ],
+    ['an unknown dnsPolicy', { dnsPolicy: 'ClusterFirstWithHostNetwork' }, '.dnsPolicy'],
+    [
+      'a pull secret object with a misspelt key',
+      { image: { pullSecrets: [{ nam: 'regcred' }] } },
+      '.image.pullSecrets[0]',
+    ],
   ])('rejects %s', (_name, values, dataPath) => {
     expect(validate(values)).toBe(false);
     expect(validate.errors?.map((e) => e.dataPath)).toContain(dataPath);
