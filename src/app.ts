@@ -5,12 +5,19 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SecureVersion } from 'node:tls';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginCallback,
+  type FastifyPluginOptions,
+  type FastifyServerOptions,
+} from 'fastify';
 import type {
   CustomMetricsProvider,
   ExternalMetricsProvider,
   Readiness,
   ResourceMetricsProvider,
+  ServedApis,
 } from './providers/contract.js';
 import { installAuth, type AuthOptions } from './server/auth.js';
 import { customMetricsRoutes } from './server/custom-metrics.js';
@@ -28,6 +35,11 @@ export interface AppDeps {
   externalMetrics?: ExternalMetricsProvider;
   /** Serves metrics.k8s.io/v1beta1 (listed in discovery) when present. */
   resourceMetrics?: ResourceMetricsProvider;
+  /**
+   * Whether the external and resource groups are served right now (they follow the rules, which may be
+   * reloaded); absent: served whenever their provider is given.
+   */
+  served?: ServedApis;
   readiness: Readiness;
   /** A pino logger instance, pino options, or a boolean; passed to fastify. Default: no logging. */
   logger?: FastifyBaseLogger | boolean | object;
@@ -87,6 +99,21 @@ function loggerOptions(logger: AppDeps['logger']): Pick<FastifyServerOptions, 'l
   return { logger: { ...options, base } };
 }
 
+/** Wraps a route plugin so that its routes answer as unknown paths (404 Status) while `served()` is false. */
+function onlyWhile<O extends FastifyPluginOptions>(
+  served: () => boolean,
+  routes: FastifyPluginCallback<O>,
+): FastifyPluginCallback<O> {
+  return (app, options, done) => {
+    app.addHook('onRequest', (_request, reply, next) => {
+      if (served()) next();
+      else reply.callNotFound();
+    });
+    void app.register(routes, options);
+    done();
+  };
+}
+
 /**
  * Builds the adapter's fastify instance: discovery, custom metrics (v1beta2, v1beta1), external metrics when
  * given a provider, health probes, Status errors everywhere. Does not listen. Every request gets a random id
@@ -128,17 +155,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installErrorHandlers(app);
   if (deps.auth !== undefined) installAuth(app, deps.auth);
   void app.register(healthRoutes, { readiness: deps.readiness });
+  const served: ServedApis = {
+    external: () => deps.externalMetrics !== undefined && (deps.served?.external() ?? true),
+    resource: () => deps.resourceMetrics !== undefined && (deps.served?.resource() ?? true),
+  };
   void app.register(discoveryRoutes, {
     provider: deps.customMetrics,
     ...(deps.externalMetrics === undefined ? {} : { external: deps.externalMetrics }),
-    resourceMetrics: deps.resourceMetrics !== undefined,
+    served,
   });
   void app.register(customMetricsRoutes, { provider: deps.customMetrics });
-  if (deps.externalMetrics !== undefined) {
-    void app.register(externalMetricsRoutes, { provider: deps.externalMetrics });
+  const { externalMetrics, resourceMetrics } = deps;
+  if (externalMetrics !== undefined) {
+    void app.register(onlyWhile(served.external, externalMetricsRoutes), { provider: externalMetrics });
   }
-  if (deps.resourceMetrics !== undefined) {
-    void app.register(resourceMetricsRoutes, { provider: deps.resourceMetrics });
+  if (resourceMetrics !== undefined) {
+    void app.register(onlyWhile(served.resource, resourceMetricsRoutes), { provider: resourceMetrics });
   }
   return app;
 }

@@ -16,10 +16,7 @@ import { connectKubeSide, type KubeSide } from './cluster.js';
 import { readPrometheusAuthConfig, type PrometheusAuth } from './kube/prometheus-auth-config.js';
 import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
 import { createHttpPrometheusClient } from './prometheus/http-client.js';
-import { createCustomMetricsProvider } from './providers/custom/provider.js';
-import { createExternalMetricsProvider } from './providers/external/provider.js';
-import { createRelister } from './providers/relister.js';
-import { createResourceMetricsProvider } from './providers/resource/provider.js';
+import { createEngine } from './providers/engine.js';
 import { loadRules } from './rules/compile-rules.js';
 import { ConfigError } from './rules/config-error.js';
 import { loadServingCert, ServingCertError } from './server/serving-cert.js';
@@ -103,43 +100,18 @@ async function serve(argv: string[]): Promise<number> {
     throw new StartupError(e instanceof Error ? e.message : String(e), { cause: e });
   }
   const { mapper, lister } = kubeSide;
-  const relister = createRelister({
-    prometheus,
-    mapper,
-    rules,
-    intervalMs: options.relistIntervalMs,
-    maxAgeMs: options.maxAgeMs,
-    logger: rootLogger.child({ component: 'relist' }),
-  });
   const queryLogger = rootLogger.child({ component: 'prometheus' });
-  const customMetrics = createCustomMetricsProvider({
-    registry: () => relister.customRegistry(),
+  const engine = createEngine({
+    prometheus,
     mapper,
     lister,
-    prometheus,
+    rules,
+    relistIntervalMs: options.relistIntervalMs,
+    maxAgeMs: options.maxAgeMs,
+    logger: rootLogger.child({ component: 'relist' }),
     logQuery: (query, rule) => queryLogger.debug({ query, rule }, 'query'),
   });
-  // NB: like the chart, which registers the external APIService only when there are external rules.
-  const externalMetrics =
-    rules.external.length === 0
-      ? undefined
-      : createExternalMetricsProvider({
-          registry: () => relister.externalRegistry(),
-          mapper,
-          prometheus,
-          logQuery: (query, rule) => queryLogger.debug({ query, rule }, 'query'),
-        });
-  // NB: metrics.k8s.io is served (and listed in discovery) only with resourceRules, as upstream.
-  const resourceMetrics =
-    rules.resource === undefined
-      ? undefined
-      : createResourceMetricsProvider({
-          rules: rules.resource,
-          mapper,
-          lister,
-          prometheus,
-          logQuery: (query, rule) => queryLogger.debug({ query, rule }, 'query'),
-        });
+  const { relister } = engine;
 
   let ciphers: string | undefined;
   try {
@@ -164,9 +136,10 @@ async function serve(argv: string[]): Promise<number> {
     ...(kubeSide.auth === undefined ? {} : { ca: clientCas }),
   });
   const app = buildApp({
-    customMetrics,
-    ...(externalMetrics === undefined ? {} : { externalMetrics }),
-    ...(resourceMetrics === undefined ? {} : { resourceMetrics }),
+    customMetrics: engine.customMetrics,
+    externalMetrics: engine.externalMetrics,
+    resourceMetrics: engine.resourceMetrics,
+    served: engine.served,
     readiness: relister,
     logger: rootLogger.child({ component: 'http' }),
     https: tlsSettings(),

@@ -64,6 +64,14 @@ export interface Readiness {
   isReady(): boolean;
 }
 
+/** Which of the optional API groups are served right now (they follow the rules, which may be reloaded). */
+export interface ServedApis {
+  /** external.metrics.k8s.io: there are `externalRules`. */
+  readonly external: () => boolean;
+  /** metrics.k8s.io: there are `resourceRules`. */
+  readonly resource: () => boolean;
+}
+
 /** One discoverable external metric (`external.metrics.k8s.io/v1beta1`), served as `<metric>`. */
 export interface ExternalMetricInfo {
   metric: string;

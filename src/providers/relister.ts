@@ -17,7 +17,8 @@ export type RelistLogger = Pick<StructuredLogger, 'info' | 'warn' | 'error'>;
 export interface RelisterOptions {
   prometheus: PrometheusClient;
   mapper: ResourceMapper;
-  rules: CompiledRules;
+  /** The rules to relist for, or a getter read at the start of every relist (hot reload). */
+  rules: CompiledRules | (() => CompiledRules);
   intervalMs: number;
   maxAgeMs: number;
   logger: RelistLogger;
@@ -42,7 +43,11 @@ export interface RelistOutcome {
 export interface Relister extends Readiness {
   customRegistry(): CustomMetricsRegistry;
   externalRegistry(): ExternalMetricsRegistry;
-  relistOnce(): Promise<RelistOutcome>;
+  /**
+   * Relists now, or joins the relist in progress. With `fresh`, a relist in progress (which may have read older
+   * rules) is followed by a new one, whose outcome is returned.
+   */
+  relistOnce(options?: { fresh?: boolean }): Promise<RelistOutcome>;
   start(): Promise<RelistOutcome>;
   stop(): void;
 }
@@ -55,10 +60,13 @@ export function createRelister(options: RelisterOptions): Relister {
   let running: Promise<RelistOutcome> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const { logger } = options;
+  const currentRules =
+    typeof options.rules === 'function' ? options.rules : () => options.rules as CompiledRules;
 
   const run = async (): Promise<RelistOutcome> => {
     const started = performance.now();
-    const queries = [...options.rules.custom, ...options.rules.external].map((r) => r.seriesQuery);
+    const rules = currentRules();
+    const queries = [...rules.custom, ...rules.external].map((r) => r.seriesQuery);
     const result = await relistSeries(options.prometheus, queries, {
       maxAgeMs: options.maxAgeMs,
       previous: summaries,
@@ -70,8 +78,8 @@ export function createRelister(options: RelisterOptions): Relister {
         'relist failed for a seriesQuery; its last good result stays in service',
       );
     }
-    const built = buildCustomRegistry(options.rules.custom, summaries, options.mapper);
-    const builtExternal = buildExternalRegistry(options.rules.external, summaries);
+    const built = buildCustomRegistry(rules.custom, summaries, options.mapper);
+    const builtExternal = buildExternalRegistry(rules.external, summaries);
     for (const conflict of [...built.conflicts, ...builtExternal.conflicts]) logger.warn({}, conflict);
     custom = built.registry;
     external = builtExternal.registry;
@@ -87,7 +95,10 @@ export function createRelister(options: RelisterOptions): Relister {
     return outcome;
   };
 
-  const relistOnce = () => {
+  const relistOnce = (relistOptions?: { fresh?: boolean }): Promise<RelistOutcome> => {
+    if (relistOptions?.fresh === true && running !== undefined) {
+      return running.then(() => relistOnce());
+    }
     running ??= run()
       .catch((e: unknown): RelistOutcome => {
         // NB: relistSeries never throws; this guards the registry build so the last good registry stays.

@@ -4,7 +4,7 @@
  * provider. The aggregator probes the resource lists with a 5 s timeout, so the metric lists are served from
  * pre-serialized bodies.
  */
-import type { FastifyPluginCallback } from 'fastify';
+import type { FastifyPluginCallback, RouteHandlerMethod } from 'fastify';
 import {
   CUSTOM_METRICS_GROUP,
   CUSTOM_METRICS_VERSIONS,
@@ -18,6 +18,7 @@ import type {
   CustomMetricsProvider,
   ExternalMetricInfo,
   ExternalMetricsProvider,
+  ServedApis,
 } from '../providers/contract.js';
 import { EXTERNAL_METRICS_GROUP, EXTERNAL_METRICS_VERSION } from './external-metrics.js';
 import { rejectOtherMethods } from './method-not-allowed.js';
@@ -198,51 +199,68 @@ export function createResourceListCache(
 
 export interface DiscoveryOptions {
   provider: CustomMetricsProvider;
-  /** Lists external.metrics.k8s.io and serves its resource list from this provider. */
+  /** Serves external.metrics.k8s.io's resource list from this provider while `served.external()`. */
   external?: ExternalMetricsProvider;
-  /** Lists metrics.k8s.io and serves its fixed resource list. */
-  resourceMetrics?: boolean;
+  /** Which optional groups are listed and served, asked on every request. */
+  served: ServedApis;
 }
 
 /** Discovery routes for custom.metrics.k8s.io and, when served, external.metrics.k8s.io and metrics.k8s.io. */
 export const discoveryRoutes: FastifyPluginCallback<DiscoveryOptions> = (app, options, done) => {
-  const groups = [
-    customMetricsGroup,
-    ...(options.external === undefined ? [] : [externalMetricsGroup]),
-    ...(options.resourceMetrics === true ? [resourceMetricsGroup] : []),
+  const { served } = options;
+  const always = () => true;
+  const optional = [
+    { group: customMetricsGroup, isServed: always },
+    ...(options.external === undefined ? [] : [{ group: externalMetricsGroup, isServed: served.external }]),
+    { group: resourceMetricsGroup, isServed: served.resource },
   ];
-  const groupList: APIGroupList = { kind: 'APIGroupList', apiVersion: 'v1', groups };
-  app.get('/apis', { schema: { response: { 200: apiGroupListSchema } } }, () => groupList);
+  const groupLists = new Map<string, APIGroupList>();
+  app.get('/apis', { schema: { response: { 200: apiGroupListSchema } } }, () => {
+    const groups = optional.filter((g) => g.isServed()).map((g) => g.group);
+    const key = groups.map((g) => g.name).join(',');
+    let list = groupLists.get(key);
+    if (list === undefined) {
+      list = { kind: 'APIGroupList', apiVersion: 'v1', groups };
+      groupLists.set(key, list);
+    }
+    return list;
+  });
   rejectOtherMethods(app, '/apis');
 
-  for (const served of groups) {
-    const group: APIGroup = { kind: 'APIGroup', apiVersion: 'v1', ...served };
-    app.get(`/apis/${served.name}`, { schema: { response: { 200: apiGroupSchema } } }, () => group);
-    rejectOtherMethods(app, `/apis/${served.name}`);
-  }
-
-  const serveList = (url: string, body: () => string) => {
-    app.get(url, { schema: { response: { 200: apiResourceListSchema } } }, (_request, reply) =>
-      reply.type('application/json; charset=utf-8').send(body()),
-    );
+  // NB: a group not served right now answers as an unknown path, like a route that was never registered.
+  const get = (url: string, isServed: () => boolean, schema: object, handler: RouteHandlerMethod) => {
+    app.get(url, { schema: { response: { 200: schema } } }, function (request, reply) {
+      if (!isServed()) return reply.callNotFound();
+      return handler.call(this, request, reply);
+    });
     rejectOtherMethods(app, url);
   };
 
+  for (const { group: g, isServed } of optional) {
+    const group: APIGroup = { kind: 'APIGroup', apiVersion: 'v1', ...g };
+    get(`/apis/${g.name}`, isServed, apiGroupSchema, () => group);
+  }
+
+  const serveList = (url: string, isServed: () => boolean, body: () => string) =>
+    get(url, isServed, apiResourceListSchema, (_request, reply) =>
+      reply.type('application/json; charset=utf-8').send(body()),
+    );
+
   const resourceList = createResourceListCache(options.provider);
   for (const version of CUSTOM_METRICS_VERSIONS) {
-    serveList(`/apis/${CUSTOM_METRICS_GROUP}/${version}`, () => resourceList(version));
+    serveList(`/apis/${CUSTOM_METRICS_GROUP}/${version}`, always, () => resourceList(version));
   }
   if (options.external !== undefined) {
     serveList(
       `/apis/${EXTERNAL_METRICS_GROUP}/${EXTERNAL_METRICS_VERSION}`,
+      served.external,
       createExternalResourceListCache(options.external),
     );
   }
-  if (options.resourceMetrics === true) {
-    serveList(
-      `/apis/${RESOURCE_METRICS_GROUP}/${RESOURCE_METRICS_VERSION}`,
-      () => RESOURCE_METRICS_RESOURCE_LIST,
-    );
-  }
+  serveList(
+    `/apis/${RESOURCE_METRICS_GROUP}/${RESOURCE_METRICS_VERSION}`,
+    served.resource,
+    () => RESOURCE_METRICS_RESOURCE_LIST,
+  );
   done();
 };
