@@ -25,6 +25,7 @@ import { discoveryRoutes } from './server/discovery.js';
 import { externalMetricsRoutes } from './server/external-metrics.js';
 import { createClientErrorHandler, frameworkErrors, installErrorHandlers } from './server/errors.js';
 import { healthRoutes } from './server/health.js';
+import { installRequestMetrics, metricsRoute, type SelfMetrics } from './server/metrics.js';
 import { RequestLogController } from './server/request-log.js';
 import { resourceMetricsRoutes } from './server/resource-metrics.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, installRequestSignal } from './server/request-signal.js';
@@ -57,6 +58,8 @@ export interface AppDeps {
   } | null;
   /** Authenticate and authorize every request except the always-allowed paths (SPEC 8); absent: no checks. */
   auth?: AuthOptions;
+  /** Serves /metrics from these self-metrics and counts every request in them. */
+  metrics?: SelfMetrics;
   /** Per-request deadline passed to providers through the request's AbortSignal (default 30000). */
   requestTimeoutMs?: number;
   /** HTTP/1.1 only for now. */
@@ -155,6 +158,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installErrorHandlers(app);
   if (deps.auth !== undefined) installAuth(app, deps.auth);
   void app.register(healthRoutes, { readiness: deps.readiness });
+  if (deps.metrics !== undefined) {
+    installRequestMetrics(app, deps.metrics);
+    void app.register(metricsRoute, { metrics: deps.metrics });
+  }
   const served: ServedApis = {
     external: () => deps.externalMetrics !== undefined && (deps.served?.external() ?? true),
     resource: () => deps.resourceMetrics !== undefined && (deps.served?.resource() ?? true),

@@ -4,6 +4,7 @@
  * concrete clients are constructed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +17,12 @@ import { connectKubeSide, type KubeSide } from './cluster.js';
 import { readPrometheusAuthConfig, type PrometheusAuth } from './kube/prometheus-auth-config.js';
 import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
 import { createHttpPrometheusClient } from './prometheus/http-client.js';
+import { observeCalls } from './prometheus/observed-client.js';
 import { createEngine } from './providers/engine.js';
+import { createRulesReloader } from './providers/rules-reloader.js';
 import { loadRules } from './rules/compile-rules.js';
 import { ConfigError } from './rules/config-error.js';
+import { createSelfMetrics, type SelfMetrics } from './server/metrics.js';
 import { loadServingCert, ServingCertError } from './server/serving-cert.js';
 import { cipherSuitesToOpenSSL, watchServingCert } from './server/tls-settings.js';
 
@@ -81,9 +85,11 @@ async function serve(argv: string[]): Promise<number> {
     redact: ['req.headers.authorization', 'headers.authorization'],
   });
   const logger = rootLogger.child({ component: 'adapter' });
-  const rules = loadRules(readFile(options.config, '--config'), options.config);
+  const rulesText = readFile(options.config, '--config');
+  const rules = loadRules(rulesText, options.config);
   const responseLogger = rootLogger.child({ component: 'prometheus' });
-  const prometheus = createHttpPrometheusClient({
+  const metrics = createSelfMetrics();
+  const httpPrometheus = createHttpPrometheusClient({
     ...prometheusClientOptions(options),
     // NB: upstream logs every response body at --v=8 and above.
     ...(options.verbosity >= 8
@@ -93,6 +99,9 @@ async function serve(argv: string[]): Promise<number> {
         }
       : {}),
   });
+  const prometheus = observeCalls(httpPrometheus, (endpoint, durationMs, ok) =>
+    metrics.observePrometheusCall(endpoint, durationMs, ok),
+  );
   let kubeSide: KubeSide;
   try {
     kubeSide = await connectKubeSide(options, rootLogger);
@@ -110,6 +119,7 @@ async function serve(argv: string[]): Promise<number> {
     maxAgeMs: options.maxAgeMs,
     logger: rootLogger.child({ component: 'relist' }),
     logQuery: (query, rule) => queryLogger.debug({ query, rule }, 'query'),
+    onRelist: (outcome) => metrics.observeRelist(outcome),
   });
   const { relister } = engine;
 
@@ -135,12 +145,15 @@ async function serve(argv: string[]): Promise<number> {
     ...(ciphers === undefined ? {} : { ciphers }),
     ...(kubeSide.auth === undefined ? {} : { ca: clientCas }),
   });
+  let stopping = false;
   const app = buildApp({
     customMetrics: engine.customMetrics,
     externalMetrics: engine.externalMetrics,
     resourceMetrics: engine.resourceMetrics,
     served: engine.served,
-    readiness: relister,
+    // NB: not ready once shutting down, so endpoints stop routing here while in-flight requests finish.
+    readiness: { isReady: () => !stopping && relister.isReady() },
+    metrics,
     logger: rootLogger.child({ component: 'http' }),
     https: tlsSettings(),
     ...(kubeSide.auth === undefined ? {} : { auth: kubeSide.auth }),
@@ -173,6 +186,18 @@ async function serve(argv: string[]): Promise<number> {
   );
 
   void relister.start();
+  const reloader = createRulesReloader(rulesText, {
+    path: options.config,
+    load: loadRules,
+    apply: (next) => engine.replaceRules(next),
+    logger: rootLogger.child({ component: 'config' }),
+    onResult: (result) => metrics.observeReload(result.ok, result.at),
+  });
+  const metricsServer =
+    options.metricsListen === undefined ? undefined : await listenMetrics(metrics, options.metricsListen);
+  if (metricsServer !== undefined) {
+    logger.info({ ...options.metricsListen, port: metricsServer.port }, 'metrics listening');
+  }
 
   const { certFile, keyFile } = options.serving;
   const stopCertWatch =
@@ -192,12 +217,13 @@ async function serve(argv: string[]): Promise<number> {
             ),
         );
 
-  let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     relister.stop();
+    reloader.stop();
+    metricsServer?.close();
     stopCertWatch();
     kubeSide.stop();
     const force = setTimeout(() => {
@@ -218,6 +244,41 @@ async function serve(argv: string[]): Promise<number> {
   return new Promise<number>(() => {
     // NB: runs until a signal; shutdown() exits the process.
   });
+}
+
+/** A plain-HTTP listener serving only GET /metrics, without authentication (`--metrics-bind-address`). */
+async function listenMetrics(
+  metrics: SelfMetrics,
+  at: { host: string; port: number },
+): Promise<{ port: number; close(): void }> {
+  const server = createHttpServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?', 1)[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
+      return;
+    }
+    metrics.render().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+      (e: unknown) =>
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${String(e)}\n`),
+    );
+  });
+  server.requestTimeout = 30_000;
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(at.port, at.host, () => resolveListen());
+    });
+  } catch (e) {
+    throw new StartupError(
+      `--metrics-bind-address: cannot listen on ${at.host}:${at.port}: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : at.port,
+    close: () => server.close(),
+  };
 }
 
 function prometheusClientOptions(options: AdapterOptions): Parameters<typeof createHttpPrometheusClient>[0] {

@@ -54,6 +54,8 @@ export interface AdapterOptions {
   verbosity: number;
   standalone: boolean;
   shutdownGracePeriodMs: number;
+  /** `--metrics-bind-address` (ours): also serve /metrics over plain HTTP here, without authentication. */
+  metricsListen?: { host: string; port: number };
   /** Upstream flags that were given and do not apply here, as `--name`, in order of first appearance. */
   ignoredFlags: readonly string[];
 }
@@ -125,6 +127,16 @@ const FLAGS: readonly FlagSpec[] = [
     section: 'adapter',
     ours: true,
     help: 'run without a Kubernetes API server: built-in resource table, no authentication or authorization',
+  },
+  {
+    name: 'metrics-bind-address',
+    type: 'string',
+    section: 'adapter',
+    placeholder: '<host:port>',
+    ours: true,
+    help:
+      'also serve /metrics over plain HTTP on this address without authentication (e.g. :9100); ' +
+      'default: /metrics only on the secure port, authorized like any non-resource path',
   },
   {
     name: 'shutdown-grace-period',
@@ -855,8 +867,21 @@ function build(values: FlagValues, help: boolean, ignoredFlags: readonly string[
     verbosity: values.int('v', 0, 2 ** 31 - 1),
     standalone,
     shutdownGracePeriodMs: timerDuration(values, 'shutdown-grace-period', true),
+    metricsListen: metricsListen(values.string('metrics-bind-address')),
     ignoredFlags,
   };
+}
+
+/** `host:port`, `:port` (all interfaces) or `[v6]:port`; empty means none. */
+function metricsListen(value: string | undefined): { host: string; port: number } | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const host = m?.[1] ?? (m?.[2] === '' ? '0.0.0.0' : m?.[2]);
+  const port = Number(m?.[3]);
+  if (m === null || host === undefined || isIP(host) === 0 || port > 65535) {
+    throw invalid('metrics-bind-address', value, 'expected <ip>:<port>, e.g. :9100 or 127.0.0.1:9100');
+  }
+  return { host, port };
 }
 
 /** Removes `undefined` members (so optional fields are absent, not present-and-undefined) and freezes deeply. */

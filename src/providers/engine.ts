@@ -27,6 +27,8 @@ export interface EngineOptions {
   logger: RelistLogger;
   /** Called with the PromQL of every metric query and the id of its rule. */
   logQuery?: (query: string, rule: string) => void;
+  /** Called after every relist (self-metrics). */
+  onRelist?: (outcome: RelistOutcome) => void;
 }
 
 export interface Engine {
@@ -55,6 +57,7 @@ export function createEngine(options: EngineOptions): Engine {
     intervalMs: options.relistIntervalMs,
     maxAgeMs: options.maxAgeMs,
     logger: options.logger,
+    ...(options.onRelist === undefined ? {} : { onRelist: options.onRelist }),
   });
   const logQuery = options.logQuery === undefined ? {} : { logQuery: options.logQuery };
   const customMetrics = createCustomMetricsProvider({

@@ -22,6 +22,8 @@ export interface RelisterOptions {
   intervalMs: number;
   maxAgeMs: number;
   logger: RelistLogger;
+  /** Called after every relist, failed or not (self-metrics). Must not throw. */
+  onRelist?: (outcome: RelistOutcome) => void;
 }
 
 export interface RelistOutcome {
@@ -31,6 +33,8 @@ export interface RelistOutcome {
   metricCount: number;
   /** External metrics served. */
   externalMetricCount: number;
+  /** Metrics served per rule id (`rules[N]`, `externalRules[N]`); rules serving none are listed with 0. */
+  metricsPerRule: ReadonlyMap<string, number>;
   durationMs: number;
 }
 
@@ -84,14 +88,17 @@ export function createRelister(options: RelisterOptions): Relister {
     custom = built.registry;
     external = builtExternal.registry;
     firstDone = true;
-    const outcome = {
+    const outcome: RelistOutcome = {
       ok: result.failures.size === 0,
       seriesCount: result.seriesCount,
       metricCount: custom.size,
       externalMetricCount: external.size,
+      metricsPerRule: countPerRule(rules, custom, external, options.mapper),
       durationMs: Math.round(performance.now() - started),
     };
-    logger.info({ ...outcome, seriesQueries: new Set(queries).size }, 'relist finished');
+    const { metricsPerRule: _perRule, ...logged } = outcome;
+    logger.info({ ...logged, seriesQueries: new Set(queries).size }, 'relist finished');
+    options.onRelist?.(outcome);
     return outcome;
   };
 
@@ -104,13 +111,16 @@ export function createRelister(options: RelisterOptions): Relister {
         // NB: relistSeries never throws; this guards the registry build so the last good registry stays.
         logger.error({ err: e }, 'relist failed; the last good registry stays in service');
         firstDone = true;
-        return {
+        const outcome: RelistOutcome = {
           ok: false,
           seriesCount: 0,
           metricCount: custom.size,
           externalMetricCount: external.size,
+          metricsPerRule: countPerRule(currentRules(), custom, external, options.mapper),
           durationMs: 0,
         };
+        options.onRelist?.(outcome);
+        return outcome;
       })
       .finally(() => {
         running = undefined;
@@ -134,4 +144,22 @@ export function createRelister(options: RelisterOptions): Relister {
       timer = undefined;
     },
   };
+}
+
+function countPerRule(
+  rules: CompiledRules,
+  custom: CustomMetricsRegistry,
+  external: ExternalMetricsRegistry,
+  mapper: ResourceMapper,
+): Map<string, number> {
+  const counts = new Map<string, number>([...rules.custom, ...rules.external].map((r) => [r.id, 0]));
+  const add = (id: string | undefined) => {
+    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+  };
+  for (const info of custom.list) {
+    const resource = mapper.lookup(info.groupResource.resource, info.groupResource.group);
+    add(resource === undefined ? undefined : custom.find(resource, info.metric)?.rule.id);
+  }
+  for (const info of external.list) add(external.find(info.metric)?.rule.id);
+  return counts;
 }
