@@ -26,6 +26,7 @@ import { externalMetricsRoutes } from './server/external-metrics.js';
 import { createClientErrorHandler, frameworkErrors, installErrorHandlers } from './server/errors.js';
 import { healthRoutes } from './server/health.js';
 import { installRequestMetrics, metricsRoute, type SelfMetrics } from './server/metrics.js';
+import { installRequestContext } from './server/request-context.js';
 import { RequestLogController } from './server/request-log.js';
 import { resourceMetricsRoutes } from './server/resource-metrics.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, installRequestSignal } from './server/request-signal.js';
@@ -154,6 +155,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // NB: the instance type depends on the server options (http vs https); callers only need the common surface.
   }) as unknown as FastifyInstance;
 
+  installRequestContext(app);
   installRequestSignal(app, { timeoutMs: deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
   installErrorHandlers(app);
   if (deps.auth !== undefined) installAuth(app, deps.auth);

@@ -12,6 +12,7 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { defaultRulesCommand } from './cli/default-rules.js';
 import { runDemo } from './cli/demo/run-demo.js';
+import { explainCommand } from './cli/explain/command.js';
 import { valuesToRules } from './cli/values-to-rules.js';
 import { connectKubeSide, type KubeSide } from './cluster.js';
 import { readPrometheusAuthConfig, type PrometheusAuth } from './kube/prometheus-auth-config.js';
@@ -23,6 +24,7 @@ import { createRulesReloader } from './providers/rules-reloader.js';
 import { loadRules } from './rules/compile-rules.js';
 import { ConfigError } from './rules/config-error.js';
 import { createSelfMetrics, type SelfMetrics } from './server/metrics.js';
+import { currentRequestId } from './server/request-context.js';
 import { loadServingCert, ServingCertError } from './server/serving-cert.js';
 import { cipherSuitesToOpenSSL, watchServingCert } from './server/tls-settings.js';
 
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first === 'values-to-rules') return valuesToRulesCommand(rest);
   if (first === 'default-rules') return defaultRulesCommand(rest, process.stdout);
+  if (first === 'explain') return explainCommand(rest, process);
   return serve(argv);
 }
 
@@ -118,7 +121,7 @@ async function serve(argv: string[]): Promise<number> {
     relistIntervalMs: options.relistIntervalMs,
     maxAgeMs: options.maxAgeMs,
     logger: rootLogger.child({ component: 'relist' }),
-    logQuery: (query, rule) => queryLogger.debug({ query, rule }, 'query'),
+    logQuery: (query, rule) => queryLogger.debug({ query, rule, reqId: currentRequestId() }, 'query'),
     onRelist: (outcome) => metrics.observeRelist(outcome),
   });
   const { relister } = engine;

@@ -235,13 +235,26 @@ describe('logging verbosity (SPEC 2: --v)', () => {
       .logs()
       .split('\n')
       .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg?: string; query?: string; status?: number; component?: string });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            msg?: string;
+            query?: string;
+            status?: number;
+            component?: string;
+            reqId?: string;
+          },
+      );
+    const query = lines.find(
+      (l) =>
+        l.msg === 'query' &&
+        l.query ===
+          `sum(rate(qps{kubernetes_namespace="default",kubernetes_pod_name="${POD.b}"}[2m])) by (kubernetes_pod_name)`,
+    );
+    expect(query).toMatchObject({ component: 'prometheus', reqId: expect.any(String) });
+    // The query line carries the id of the request that caused it, as does that request's own line.
     expect(lines).toContainEqual(
-      expect.objectContaining({
-        msg: 'query',
-        component: 'prometheus',
-        query: `sum(rate(qps{kubernetes_namespace="default",kubernetes_pod_name="${POD.b}"}[2m])) by (kubernetes_pod_name)`,
-      }),
+      expect.objectContaining({ msg: 'request completed', reqId: query?.reqId, statusCode: 200 }),
     );
     expect(lines).toContainEqual(
       expect.objectContaining({ msg: 'response', component: 'prometheus', status: 200 }),
