@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
+import { checkCommand } from './cli/check/command.js';
 import { defaultRulesCommand } from './cli/default-rules.js';
 import { runDemo } from './cli/demo/run-demo.js';
 import { explainCommand } from './cli/explain/command.js';
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first === 'values-to-rules') return valuesToRulesCommand(rest);
   if (first === 'default-rules') return defaultRulesCommand(rest, process.stdout);
+  if (first === 'check') return checkCommand(rest, process);
   if (first === 'explain') return explainCommand(rest, process);
   return serve(argv);
 }

@@ -52,6 +52,34 @@ export function captureGroupCount(re: RegExp): number {
 export interface Namer {
   /** The API metric name for a series name, or undefined when a filter rejects it. */
   metricNameFor(seriesName: string): string | undefined;
+  /** The same decision with its reason: what `check` reports for a series name. */
+  explain(seriesName: string): NameVerdict;
+}
+
+/**
+ * What a namer decides for a series name: a metric name, or why there is none (`filter`: `seriesFilters[index]`
+ * rejects it; `matches`: `name.matches` is not found in it; `empty`: `name.as` expands to "").
+ */
+export type NameVerdict =
+  | { readonly kind: 'named'; readonly metric: string }
+  | { readonly kind: 'filter'; readonly index: number; readonly is?: string; readonly isNot?: string }
+  | { readonly kind: 'matches'; readonly matches: string }
+  | { readonly kind: 'empty'; readonly as: string };
+
+/** A one-line reason for a verdict other than `named`, naming the rule field at fault. */
+export function describeNameVerdict(verdict: NameVerdict): string {
+  switch (verdict.kind) {
+    case 'named':
+      return `named ${verdict.metric}`;
+    case 'filter':
+      return verdict.is !== undefined
+        ? `name does not match seriesFilters[${verdict.index}].is ${JSON.stringify(verdict.is)}`
+        : `name matches seriesFilters[${verdict.index}].isNot ${JSON.stringify(verdict.isNot)}`;
+    case 'matches':
+      return `name does not match name.matches ${JSON.stringify(verdict.matches)}`;
+    case 'empty':
+      return `name.as ${JSON.stringify(verdict.as)} expands to an empty metric name`;
+  }
 }
 
 export interface NamerConfig {
@@ -85,12 +113,21 @@ export function createNamer(config: NamerConfig): Namer {
     }
   }
   const template = as;
+  const matchesText = config.matches === undefined || config.matches === '' ? '.*' : config.matches;
   return {
     metricNameFor(seriesName) {
       for (const f of filters) if (f.re.test(seriesName) !== f.want) return undefined;
       const m = matches.exec(seriesName);
       if (m === null) return undefined;
       return goExpand(template, m);
+    },
+    explain(seriesName) {
+      const failed = filters.findIndex((f) => f.re.test(seriesName) !== f.want);
+      if (failed >= 0) return { kind: 'filter', index: failed, ...config.filters[failed] };
+      const m = matches.exec(seriesName);
+      if (m === null) return { kind: 'matches', matches: matchesText };
+      const metric = goExpand(template, m);
+      return metric === '' ? { kind: 'empty', as: template } : { kind: 'named', metric };
     },
   };
 }

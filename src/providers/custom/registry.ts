@@ -1,5 +1,6 @@
 import { groupResourceString, type ResourceInfo } from '../../api/resources.js';
 import type { CompiledRule } from '../../rules/compile-rules.js';
+import { describeNameVerdict } from '../../rules/namer.js';
 import type { ResourceMapper } from '../../kube/contract.js';
 import type { CustomMetricInfo } from '../contract.js';
 import type { SeriesSummary } from '../series-summary.js';
@@ -76,6 +77,31 @@ export function buildCustomRegistry(
     },
     conflicts: [...conflicts.values()],
   };
+}
+
+/** What a rule makes of one series name: a metric on some resources, or why nothing (see explainCustomRule). */
+export type SeriesOutcome =
+  | { readonly seriesName: string; readonly metric: string; readonly resources: readonly ResourceInfo[] }
+  | { readonly seriesName: string; readonly rejected: string };
+
+/**
+ * The steps {@link buildCustomRegistry} takes for one rule, with the reason when a series name yields no metric:
+ * its name (seriesFilters, `name.matches`, `name.as`), then its labels (the union over the series of that name,
+ * as relisting keeps them: none maps to a resource the mapping knows). In the summary's order. Pure.
+ */
+export function explainCustomRule(
+  rule: CompiledRule,
+  summary: SeriesSummary,
+  mapper: ResourceMapper,
+): SeriesOutcome[] {
+  return [...summary].map(([seriesName, labels]): SeriesOutcome => {
+    const verdict = rule.namer.explain(seriesName);
+    if (verdict.kind !== 'named') return { seriesName, rejected: describeNameVerdict(verdict) };
+    const resources = rule.resources.resourcesForLabels(labels, mapper);
+    return resources.length === 0
+      ? { seriesName, rejected: 'no label maps to a resource' }
+      : { seriesName, metric: verdict.metric, resources };
+  });
 }
 
 export const EMPTY_CUSTOM_REGISTRY: CustomMetricsRegistry = Object.freeze({

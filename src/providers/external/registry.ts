@@ -1,4 +1,5 @@
 import type { CompiledRule } from '../../rules/compile-rules.js';
+import { describeNameVerdict } from '../../rules/namer.js';
 import type { ExternalMetricInfo } from '../contract.js';
 import type { SeriesSummary } from '../series-summary.js';
 
@@ -56,6 +57,25 @@ export function buildExternalRegistry(
     registry: { list, size: list.length, find: (metric) => entries.get(metric) },
     conflicts: [...conflicts.entries()].sort(byName).map(([, message]) => message),
   };
+}
+
+/**
+ * The steps {@link buildExternalRegistry} takes for one rule, with the reason when a series name yields no metric
+ * (seriesFilters, `name.matches`, `name.as`). In the summary's order. Pure.
+ */
+export function explainExternalRule(
+  rule: CompiledRule,
+  summary: SeriesSummary,
+): Array<
+  | { readonly seriesName: string; readonly metric: string }
+  | { readonly seriesName: string; readonly rejected: string }
+> {
+  return [...summary.keys()].map((seriesName) => {
+    const verdict = rule.namer.explain(seriesName);
+    return verdict.kind === 'named'
+      ? { seriesName, metric: verdict.metric }
+      : { seriesName, rejected: describeNameVerdict(verdict) };
+  });
 }
 
 export const EMPTY_EXTERNAL_REGISTRY: ExternalMetricsRegistry = Object.freeze({
