@@ -12,6 +12,7 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { checkCommand } from './cli/check/command.js';
 import { defaultRulesCommand } from './cli/default-rules.js';
+import { hpaCommand } from './cli/hpa/command.js';
 import { runDemo } from './cli/demo/run-demo.js';
 import { explainCommand } from './cli/explain/command.js';
 import { valuesToRules } from './cli/values-to-rules.js';
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first === 'values-to-rules') return valuesToRulesCommand(rest);
   if (first === 'default-rules') return defaultRulesCommand(rest, process.stdout);
+  if (first === 'hpa') return hpaCommand(rest, process);
   if (first === 'check') return checkCommand(rest, process);
   if (first === 'explain') return explainCommand(rest, process);
   return serve(argv);
