@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { ResourceLookup } from '../../api/resources.js';
 import { objectResource, type MetricReader, type PodValue } from './metric-reader.js';
-import { milliValue, parseQuantity } from './quantity.js';
+import { milliValue, parseQuantity } from '../../api/quantity.js';
 
 export interface AdapterMetricReaderOptions {
   /** Base URL; a path prefix is kept (`https://host/prefix` → `/prefix/apis/...`). */

@@ -3,12 +3,11 @@
  * Values go through the same quantity rendering the adapter answers with, so they equal what the HPA would read.
  */
 import { parseLabelSelector } from '../../api/label-selector.js';
-import { formatDecimalQuantity } from '../../api/quantity.js';
 import type { ResourceLookup } from '../../api/resources.js';
 import { StatusError } from '../../api/status.js';
 import type { CustomMetricsProvider, ExternalMetricsProvider } from '../../providers/contract.js';
 import { objectResource, type MetricReader } from './metric-reader.js';
-import { milliValue, parseQuantity } from './quantity.js';
+import { formatDecimalQuantity, milliValue, parseQuantity } from '../../api/quantity.js';
 
 export interface EngineMetricReaderOptions {
   customMetrics: CustomMetricsProvider;

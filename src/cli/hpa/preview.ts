@@ -4,7 +4,7 @@
  */
 import type { JsonObject } from './schema.js';
 import type { MetricReader, ObjectReference } from './metric-reader.js';
-import { formatMilli, milliValue, parseQuantity } from './quantity.js';
+import { formatMilli, milliValue, parseQuantity } from '../../api/quantity.js';
 import {
   decide,
   proposeReplicas,

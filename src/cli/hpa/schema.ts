@@ -4,7 +4,7 @@
  * normalizes: quantities become canonical text (what the API server writes back) and `null` optional fields are
  * dropped (Go's `omitempty` pointers).
  */
-import { canonicalizeQuantity, QuantityError } from './quantity.js';
+import { canonicalizeQuantity, QuantityError } from '../../api/quantity.js';
 
 export type Schema =
   | { kind: 'string' }

@@ -4,7 +4,7 @@ import {
   formatMilli,
   milliValue,
   parseQuantity,
-} from '../../../../src/cli/hpa/quantity.js';
+} from '../../../src/api/quantity.js';
 
 describe('quantities: the canonical text the API server writes back (Quantity.String())', () => {
   it.each<[string | number, string]>([
