@@ -13,7 +13,7 @@ import {
 import { createAuthenticator } from './kube/authenticator.js';
 import { createAuthorizer } from './kube/authorizer.js';
 import { createDiscoveryResourceMapper } from './kube/discovery-mapper.js';
-import { createKubeClient, type ClusterKubeClient } from './kube/kube-client.js';
+import type { ClusterKubeClient } from './kube/kube-client.js';
 import { createObjectLister } from './kube/object-lister.js';
 import { createStandaloneObjectLister, createStandaloneResourceMapper } from './kube/standalone.js';
 import type { AdapterOptions } from './options.js';
@@ -45,6 +45,9 @@ export async function connectKubeSide(options: AdapterOptions, rootLogger: Logge
       stop: () => undefined,
     };
   }
+  // NB: loaded only here: @kubernetes/client-node takes over a second to import, which standalone mode and the
+  // subcommands need not pay.
+  const { createKubeClient } = await import('./kube/kube-client.js');
   const { kube } = options;
   const clients = new Map<string | undefined, Promise<ClusterKubeClient>>();
   const clientFor = (kubeconfig: string | undefined) => {

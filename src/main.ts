@@ -10,14 +10,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
-import { checkCommand } from './cli/check/command.js';
-import { defaultRulesCommand } from './cli/default-rules.js';
-import { hpaCommand } from './cli/hpa/command.js';
-import { runDemo } from './cli/demo/run-demo.js';
-import { explainCommand } from './cli/explain/command.js';
-import { valuesToRules } from './cli/values-to-rules.js';
 import { connectKubeSide, type KubeSide } from './cluster.js';
-import { readPrometheusAuthConfig, type PrometheusAuth } from './kube/prometheus-auth-config.js';
+import type { PrometheusAuth } from './kube/prometheus-auth-config.js';
 import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
 import { createHttpPrometheusClient } from './prometheus/http-client.js';
 import { observeCalls } from './prometheus/observed-client.js';
@@ -39,24 +33,34 @@ class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
+// NB: each subcommand's modules are imported only when it runs, so no command pays for another's libraries.
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === 'demo') {
-    await runDemo({
-      adapterEntry: fileURLToPath(import.meta.url),
-      config: resolve(PACKAGE_ROOT, 'config/queue-worker.yaml'),
-    });
-    return 0;
+  switch (first) {
+    case 'demo': {
+      const { runDemo } = await import('./cli/demo/run-demo.js');
+      await runDemo({
+        adapterEntry: fileURLToPath(import.meta.url),
+        config: resolve(PACKAGE_ROOT, 'config/queue-worker.yaml'),
+      });
+      return 0;
+    }
+    case 'values-to-rules':
+      return valuesToRulesCommand(rest);
+    case 'default-rules':
+      return (await import('./cli/default-rules.js')).defaultRulesCommand(rest, process.stdout);
+    case 'check':
+      return (await import('./cli/check/command.js')).checkCommand(rest, process);
+    case 'explain':
+      return (await import('./cli/explain/command.js')).explainCommand(rest, process);
+    case 'hpa':
+      return (await import('./cli/hpa/command.js')).hpaCommand(rest, process);
+    default:
+      return serve(argv);
   }
-  if (first === 'values-to-rules') return valuesToRulesCommand(rest);
-  if (first === 'default-rules') return defaultRulesCommand(rest, process.stdout);
-  if (first === 'hpa') return hpaCommand(rest, process);
-  if (first === 'check') return checkCommand(rest, process);
-  if (first === 'explain') return explainCommand(rest, process);
-  return serve(argv);
 }
 
-function valuesToRulesCommand(argv: string[]): number {
+async function valuesToRulesCommand(argv: string[]): Promise<number> {
   const usage =
     'usage: prometheus-metrics-adapter values-to-rules --values=VALUES.yaml [--output=RULES.yaml]';
   let values: string | undefined;
@@ -75,6 +79,7 @@ function valuesToRulesCommand(argv: string[]): number {
     } else throw new StartupError(`unknown argument ${JSON.stringify(arg)}; ${usage}`);
   }
   if (values === undefined) throw new StartupError(`--values is required; ${usage}`);
+  const { valuesToRules } = await import('./cli/values-to-rules.js');
   const text = valuesToRules(readFile(values, '--values'), values);
   if (output === undefined) process.stdout.write(text);
   else writeFileSync(output, text);
@@ -97,7 +102,7 @@ async function serve(argv: string[]): Promise<number> {
   const responseLogger = rootLogger.child({ component: 'prometheus' });
   const metrics = createSelfMetrics();
   const httpPrometheus = createHttpPrometheusClient({
-    ...prometheusClientOptions(options),
+    ...(await prometheusClientOptions(options)),
     // NB: upstream logs every response body at --v=8 and above.
     ...(options.verbosity >= 8
       ? {
@@ -288,11 +293,14 @@ async function listenMetrics(
   };
 }
 
-function prometheusClientOptions(options: AdapterOptions): Parameters<typeof createHttpPrometheusClient>[0] {
+async function prometheusClientOptions(
+  options: AdapterOptions,
+): Promise<Parameters<typeof createHttpPrometheusClient>[0]> {
   const p = options.prometheus;
   let authConfig: PrometheusAuth | undefined;
   if (p.authConfig !== undefined) {
     try {
+      const { readPrometheusAuthConfig } = await import('./kube/prometheus-auth-config.js');
       authConfig = readPrometheusAuthConfig(p.authConfig);
     } catch (e) {
       throw new StartupError((e as Error).message, { cause: e });

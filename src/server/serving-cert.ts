@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface ServingCertOptions {
   /** Where the self-signed pair lives (`apiserver.crt`, `apiserver.key`) when no files are given. */
@@ -100,6 +99,8 @@ async function generatePair(hosts: readonly string[], now: Date): Promise<{ cert
   const altNames = hosts.map((host) =>
     isIP(host) === 0 ? { type: 2 as const, value: host } : { type: 7 as const, ip: host },
   );
+  // NB: imported on use: selfsigned (and its crypto stack) is slow to load and only needed without a certificate.
+  const { generate } = await import('selfsigned');
   const pems = await generate(
     [{ name: 'commonName', value: `localhost@${Math.floor(now.getTime() / 1000)}` }],
     {
