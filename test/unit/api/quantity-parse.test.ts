@@ -1,10 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  canonicalizeQuantity,
-  formatMilli,
-  milliValue,
-  parseQuantity,
-} from '../../../src/api/quantity.js';
+import { canonicalizeQuantity, formatMilli, milliValue, parseQuantity } from '../../../src/api/quantity.js';
 
 describe('quantities: the canonical text the API server writes back (Quantity.String())', () => {
   it.each<[string | number, string]>([
