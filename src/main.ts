@@ -14,6 +14,7 @@ import { connectKubeSide, type KubeSide } from './cluster.js';
 import type { PrometheusAuth } from './kube/prometheus-auth-config.js';
 import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
 import { createHttpPrometheusClient } from './prometheus/http-client.js';
+import { coalesceCalls } from './prometheus/coalescing-client.js';
 import { observeCalls } from './prometheus/observed-client.js';
 import { createEngine } from './providers/engine.js';
 import { createRulesReloader } from './providers/rules-reloader.js';
@@ -111,8 +112,11 @@ async function serve(argv: string[]): Promise<number> {
         }
       : {}),
   });
-  const prometheus = observeCalls(httpPrometheus, (endpoint, durationMs, ok) =>
-    metrics.observePrometheusCall(endpoint, durationMs, ok),
+  // NB: observed below the coalescing, so the self-metrics count the calls that reach Prometheus.
+  const prometheus = coalesceCalls(
+    observeCalls(httpPrometheus, (endpoint, durationMs, ok) =>
+      metrics.observePrometheusCall(endpoint, durationMs, ok),
+    ),
   );
   let kubeSide: KubeSide;
   try {

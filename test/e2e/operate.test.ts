@@ -3,15 +3,16 @@
  * --metrics-bind-address, and SIGTERM with requests in flight. The built adapter against a real Prometheus.
  */
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AdapterProcess } from '../../src/cli/demo/adapter-process.js';
 import { startPrometheus, type PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
 import { QUEUE_WORKER_RULES, startStandaloneAdapter } from '../support/adapter.js';
+import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
 import { getJson } from '../support/https.js';
-import { queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
+import { POD, queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
 import { waitFor } from '../support/wait.js';
 
 const DISCOVERY = '/apis/custom.metrics.k8s.io/v1beta2';
@@ -158,44 +159,23 @@ describe('hot reload of the rules file (no restart, no dropped requests)', () =>
 });
 
 describe('SIGTERM with requests in flight (SPEC 10)', () => {
-  let slow: Server;
+  let slow: DelayProxy;
   let adapter: AdapterProcess;
   beforeAll(async () => {
-    // NB: a proxy that holds every Prometheus query 2 s, so a request is surely in flight at SIGTERM.
-    const target = new URL(prometheus.url);
-    slow = createServer((req, res) => {
-      const forward = () => {
-        const upstream = httpRequest(
-          {
-            host: target.hostname,
-            port: target.port,
-            path: req.url,
-            method: req.method,
-            headers: req.headers,
-          },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
-        upstream.on('error', () => res.writeHead(502).end());
-        req.pipe(upstream);
-      };
-      if (req.url?.startsWith('/api/v1/query')) setTimeout(forward, 2000);
-      else forward();
-    });
-    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    const address = slow.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    adapter = await startStandaloneAdapter(`http://127.0.0.1:${port}`, ['--shutdown-grace-period=20s']);
+    // NB: every Prometheus query is held 2 s, so a request is surely in flight at SIGTERM.
+    slow = await startDelayProxy(prometheus.url, 2000);
+    adapter = await startStandaloneAdapter(slow.url, ['--shutdown-grace-period=20s']);
   }, 60_000);
   afterAll(async () => {
     await adapter?.child.stop();
-    await new Promise((resolve) => slow?.close(resolve));
+    await slow?.close();
   });
 
   it('stops being ready, finishes the requests in flight, and exits 0 within the grace period', async () => {
-    const inFlight = [1, 2, 3].map(() => getJson(`${adapter.url}${QPS}`, { timeoutMs: 15_000 }));
+    // NB: three different queries (one per pod), so that coalescing does not merge them.
+    const inFlight = Object.values(POD)
+      .slice(0, 3)
+      .map((pod) => getJson(`${adapter.url}${QPS.replace('*', pod)}`, { timeoutMs: 15_000 }));
     await new Promise((r) => setTimeout(r, 500));
     const signalled = Date.now();
     process.kill(adapter.child.pid ?? 0, 'SIGTERM');
@@ -211,4 +191,28 @@ describe('SIGTERM with requests in flight (SPEC 10)', () => {
     expect(Date.now() - signalled).toBeLessThan(20_000);
     expect(adapter.child.tail(50)).toMatch(/"msg":"shutting down: finishing in-flight requests"/);
   }, 40_000);
+});
+
+describe('identical concurrent queries are coalesced into one Prometheus call (issue 7)', () => {
+  let slow: DelayProxy;
+  let adapter: AdapterProcess;
+  beforeAll(async () => {
+    slow = await startDelayProxy(prometheus.url, 1000);
+    adapter = await startStandaloneAdapter(slow.url);
+  }, 60_000);
+  afterAll(async () => {
+    await adapter?.child.stop();
+    await slow?.close();
+  });
+
+  it('20 HPAs asking the same metric at once cost Prometheus one query; all get the values', async () => {
+    const queriesBefore = slow.requests.filter((r) => r.path.startsWith('/api/v1/query')).length;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => getJson(`${adapter.url}${QPS}`, { timeoutMs: 15_000 })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    const queries = slow.requests.filter((r) => r.path.startsWith('/api/v1/query')).length - queriesBefore;
+    expect(queries).toBe(1);
+  }, 30_000);
 });
