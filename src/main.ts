@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
+import { tokenizeArgs, UsageError } from './cli/args.js';
 import { connectKubeSide, type KubeSide } from './cluster.js';
 import type { PrometheusAuth } from './kube/prometheus-auth-config.js';
 import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
@@ -66,18 +67,17 @@ async function valuesToRulesCommand(argv: string[]): Promise<number> {
     'usage: prometheus-metrics-adapter values-to-rules --values=VALUES.yaml [--output=RULES.yaml]';
   let values: string | undefined;
   let output: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
-    const value = inline ?? argv[++i];
-    if (flag === '--values') values = value;
-    else if (flag === '--output' || flag === '-o') output = value;
-    else if (flag === '--help' || flag === '-h') {
+  try {
+    const args = tokenizeArgs(argv, { values: ['--values', '--output'], aliases: { '-o': '--output' } });
+    if (args.help) {
       process.stdout.write(`${usage}\n`);
       return 0;
-    } else throw new StartupError(`unknown argument ${JSON.stringify(arg)}; ${usage}`);
+    }
+    values = args.values['--values'].at(-1);
+    output = args.values['--output'].at(-1);
+  } catch (e) {
+    if (e instanceof UsageError) throw new StartupError(`${e.message}; ${usage}`, { cause: e });
+    throw e;
   }
   if (values === undefined) throw new StartupError(`--values is required; ${usage}`);
   const { valuesToRules } = await import('./cli/values-to-rules.js');

@@ -3,11 +3,18 @@
  * relisting would find and serve, and which series are left out and why ("why does my metric not show up").
  */
 import { readFileSync } from 'node:fs';
-import { parseGoDuration } from '../../go-duration.js';
 import { createStandaloneResourceMapper } from '../../kube/standalone.js';
 import type { PrometheusClient } from '../../prometheus/client.js';
 import { createHttpPrometheusClient } from '../../prometheus/http-client.js';
 import { formatPromDuration } from '../../rules/promql-ranges.js';
+import {
+  parseHttpUrl,
+  parseKeyValue,
+  parseOutputFormat,
+  parsePositiveDuration,
+  tokenizeArgs,
+  UsageError,
+} from '../args.js';
 import { discover, type Discovery } from './discover.js';
 import { lintRules, makeFinding, sortFindings, type Finding, type LintResult } from './lint.js';
 import { formatJson, formatText, type CheckReport } from './report.js';
@@ -52,10 +59,6 @@ interface CheckArgs {
   headers: Array<[string, string]>;
   tokenFile?: string;
   caFile?: string;
-}
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 export interface CheckIo {
@@ -235,88 +238,45 @@ function displayUrl(url: URL, written: string): string {
   return copy.toString();
 }
 
-const VALUE_FLAGS = new Set([
-  '--config',
-  '--prometheus-url',
-  '--output',
-  '-o',
-  '--metrics-max-age',
-  '--scrape-interval',
-  '--prometheus-timeout',
-  '--prometheus-header',
-  '--prometheus-token-file',
-  '--prometheus-ca-file',
-]);
+const CHECK_FLAGS = {
+  values: [
+    '--config',
+    '--prometheus-url',
+    '--output',
+    '--metrics-max-age',
+    '--scrape-interval',
+    '--prometheus-timeout',
+    '--prometheus-header',
+    '--prometheus-token-file',
+    '--prometheus-ca-file',
+  ],
+  booleans: ['--strict'],
+  aliases: { '-o': '--output' },
+} as const;
 
 function parseArgs(argv: readonly string[]): CheckArgs | 'help' {
-  const values = new Map<string, string[]>();
-  let strict = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return 'help';
-    const eq = arg.indexOf('=');
-    const flag = eq < 0 ? arg : arg.slice(0, eq);
-    if (flag === '--strict') {
-      const v = eq < 0 ? 'true' : arg.slice(eq + 1);
-      if (v !== 'true' && v !== 'false')
-        throw new UsageError(`--strict takes true or false, got ${JSON.stringify(v)}`);
-      strict = v === 'true';
-      continue;
-    }
-    if (!VALUE_FLAGS.has(flag)) {
-      throw new UsageError(
-        arg.startsWith('-') ? `unknown flag ${flag}` : `unexpected argument ${JSON.stringify(arg)}`,
-      );
-    }
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new UsageError(`${flag} needs a value`);
-    const name = flag === '-o' ? '--output' : flag;
-    values.set(name, [...(values.get(name) ?? []), value]);
-  }
-  const last = (flag: string) => values.get(flag)?.at(-1);
-  const config = last('--config');
+  const args = tokenizeArgs(argv, CHECK_FLAGS);
+  if (args.help) return 'help';
+  const { values } = args;
+  const config = values['--config'].at(-1);
   if (config === undefined || config === '') throw new UsageError('--config is required');
-  const output = last('--output') ?? 'text';
-  if (output !== 'text' && output !== 'json') {
-    throw new UsageError(`--output must be text or json, got ${JSON.stringify(output)}`);
-  }
-  const duration = (flag: string, fallback: string) => {
-    const text = last(flag) ?? fallback;
-    let ms: number;
-    try {
-      ms = parseGoDuration(text);
-    } catch (e) {
-      throw new UsageError(`${flag}: ${(e as Error).message}`, { cause: e });
-    }
-    if (!(ms > 0)) throw new UsageError(`${flag} must be a positive duration, got ${JSON.stringify(text)}`);
-    return ms;
-  };
-  let prometheusUrl: URL | undefined;
-  const urlText = last('--prometheus-url');
-  if (urlText !== undefined) {
-    try {
-      prometheusUrl = new URL(urlText);
-    } catch (e) {
-      throw new UsageError(`--prometheus-url: not a URL: ${JSON.stringify(urlText)}`, { cause: e });
-    }
-    if (prometheusUrl.protocol !== 'http:' && prometheusUrl.protocol !== 'https:') {
-      throw new UsageError(`--prometheus-url must be an http or https URL, got ${JSON.stringify(urlText)}`);
-    }
-  }
-  const headers = (values.get('--prometheus-header') ?? []).map((h): [string, string] => {
-    const at = h.indexOf('=');
-    if (at <= 0) throw new UsageError(`--prometheus-header must be KEY=VALUE, got ${JSON.stringify(h)}`);
-    return [h.slice(0, at), h.slice(at + 1)];
-  });
-  const tokenFile = last('--prometheus-token-file');
-  const caFile = last('--prometheus-ca-file');
+  const output = parseOutputFormat('--output', values['--output'].at(-1) ?? 'text');
+  const duration = (
+    flag: '--metrics-max-age' | '--scrape-interval' | '--prometheus-timeout',
+    fallback: string,
+  ) => parsePositiveDuration(flag, values[flag].at(-1) ?? fallback);
+  const urlText = values['--prometheus-url'].at(-1);
+  const prometheusUrl = urlText === undefined ? undefined : parseHttpUrl('--prometheus-url', urlText);
+  const headers = values['--prometheus-header'].map((h) => parseKeyValue('--prometheus-header', h));
+  const tokenFile = values['--prometheus-token-file'].at(-1);
+  const caFile = values['--prometheus-ca-file'].at(-1);
   return {
     config,
     ...(prometheusUrl === undefined ? {} : { prometheusUrl, prometheusUrlText: urlText! }),
     output,
     maxAgeMs: duration('--metrics-max-age', '10m'),
     scrapeIntervalMs: duration('--scrape-interval', '1m'),
-    strict,
+    strict: args.booleans['--strict'] ?? false,
     timeoutMs: duration('--prometheus-timeout', '10s'),
     headers,
     ...(tokenFile === undefined ? {} : { tokenFile }),

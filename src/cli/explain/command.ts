@@ -1,8 +1,8 @@
 /** The `explain` subcommand: flags, files and output around {@link explain}. */
 import { readFileSync } from 'node:fs';
-import { formatGoDuration, parseGoDuration } from '../../go-duration.js';
 import { createHttpPrometheusClient } from '../../prometheus/http-client.js';
 import { ConfigError } from '../../rules/config-error.js';
+import { parseHttpUrl, parseOutputFormat, parsePositiveDuration, tokenizeArgs, UsageError } from '../args.js';
 import { explain } from './explain.js';
 import { ApiPathError } from './parse-path.js';
 import { renderText } from './report.js';
@@ -36,25 +36,16 @@ Exit status: 0 when the response is served with items, 1 when it is an error or 
 file is invalid), 2 for a usage error.
 `;
 
-type Flag = 'config' | 'prometheusUrl' | 'output' | 'maxAge' | 'timeout';
-
-const FLAGS = new Map<string, Flag>([
-  ['--config', 'config'],
-  ['--prometheus-url', 'prometheusUrl'],
-  ['--output', 'output'],
-  ['-o', 'output'],
-  ['--metrics-max-age', 'maxAge'],
-  ['--prometheus-timeout', 'timeout'],
-]);
+const EXPLAIN_FLAGS = {
+  values: ['--config', '--prometheus-url', '--output', '--metrics-max-age', '--prometheus-timeout'],
+  aliases: { '-o': '--output' },
+  positionals: true,
+} as const;
 
 /** Where the command writes: the report to `stdout`, errors to `stderr`. */
 export interface ExplainIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
-}
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 interface Args {
@@ -66,57 +57,21 @@ interface Args {
   path: string;
 }
 
-function duration(flag: string, text: string): number {
-  let ms: number;
-  try {
-    ms = parseGoDuration(text);
-  } catch (e) {
-    throw new UsageError(`invalid ${flag} ${JSON.stringify(text)}: ${(e as Error).message}`, { cause: e });
-  }
-  if (!(ms > 0)) throw new UsageError(`invalid ${flag} ${formatGoDuration(ms)}: must be positive`);
-  return ms;
-}
-
 /** Parses the arguments after `explain`; `undefined` for `--help`. */
 function parseArgs(argv: readonly string[]): Args | undefined {
-  const values: Partial<Record<Flag, string>> = {};
-  const paths: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return undefined;
-    if (!arg.startsWith('-') || arg === '-') {
-      paths.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq < 0 ? arg : arg.slice(0, eq);
-    const key = FLAGS.get(flag);
-    if (key === undefined) throw new UsageError(`unknown flag ${flag}`);
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new UsageError(`${flag} needs a value`);
-    values[key] = value;
-  }
-  if (values.config === undefined || values.config === '') throw new UsageError('--config is required');
-  if (values.prometheusUrl === undefined) throw new UsageError('--prometheus-url is required');
-  let prometheusUrl: URL;
-  try {
-    prometheusUrl = new URL(values.prometheusUrl);
-  } catch (e) {
-    throw new UsageError(
-      `invalid --prometheus-url ${JSON.stringify(values.prometheusUrl)}: expected an http or https URL, ` +
-        'e.g. http://prometheus:9090',
-      { cause: e },
-    );
-  }
-  if (prometheusUrl.protocol !== 'http:' && prometheusUrl.protocol !== 'https:') {
-    throw new UsageError(
-      `invalid --prometheus-url ${JSON.stringify(values.prometheusUrl)}: the scheme must be http or https`,
-    );
-  }
-  const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'json') {
-    throw new UsageError(`invalid --output ${JSON.stringify(output)}: use text or json`);
-  }
+  const args = tokenizeArgs(argv, EXPLAIN_FLAGS);
+  if (args.help) return undefined;
+  const { values, positionals: paths } = args;
+  const config = values['--config'].at(-1);
+  if (config === undefined || config === '') throw new UsageError('--config is required');
+  const urlText = values['--prometheus-url'].at(-1);
+  if (urlText === undefined) throw new UsageError('--prometheus-url is required');
+  const prometheusUrl = parseHttpUrl('--prometheus-url', urlText);
+  const output = parseOutputFormat(
+    '--output',
+    values['--output'].at(-1) ?? 'text',
+    (flag, text) => `invalid ${flag} ${JSON.stringify(text)}: use text or json`,
+  );
   if (paths.length !== 1) {
     throw new UsageError(
       paths.length === 0
@@ -125,11 +80,17 @@ function parseArgs(argv: readonly string[]): Args | undefined {
     );
   }
   return {
-    config: values.config,
+    config,
     prometheusUrl,
     output,
-    maxAgeMs: duration('--metrics-max-age', values.maxAge ?? DEFAULT_MAX_AGE),
-    timeoutMs: duration('--prometheus-timeout', values.timeout ?? DEFAULT_TIMEOUT),
+    maxAgeMs: parsePositiveDuration(
+      '--metrics-max-age',
+      values['--metrics-max-age'].at(-1) ?? DEFAULT_MAX_AGE,
+    ),
+    timeoutMs: parsePositiveDuration(
+      '--prometheus-timeout',
+      values['--prometheus-timeout'].at(-1) ?? DEFAULT_TIMEOUT,
+    ),
     path: paths[0]!,
   };
 }

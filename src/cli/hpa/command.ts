@@ -4,12 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseLabelSelector, SelectorError } from '../../api/label-selector.js';
-import { parseGoDuration } from '../../go-duration.js';
 import { createStandaloneObjectLister, createStandaloneResourceMapper } from '../../kube/standalone.js';
 import { createHttpPrometheusClient } from '../../prometheus/http-client.js';
 import { createEngine } from '../../providers/engine.js';
 import { loadRules } from '../../rules/compile-rules.js';
 import { ConfigError } from '../../rules/config-error.js';
+import { parseHttpUrl, parseOutputFormat, parsePositiveDuration, tokenizeArgs, UsageError } from '../args.js';
 import { createAdapterMetricReader } from './adapter-metric-reader.js';
 import { convertManifest, hpaAsV2 } from './convert.js';
 import {
@@ -65,11 +65,6 @@ preview  For each HPA in the files (any of those versions), reads its metrics th
   --timeout DURATION          per request (Go duration, default 10s)
 `;
 
-/** Bad command-line usage: exit code 2. */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 /** A failure of the work itself (Prometheus unreachable, ...): exit code 1. */
 class CommandError extends Error {
   override readonly name = 'CommandError';
@@ -90,24 +85,23 @@ interface Flags {
   timeoutMs: number;
 }
 
-const VALUE_FLAGS = new Map<string, keyof Flags>([
-  ['-f', 'files'],
-  ['--filename', 'files'],
-  ['--adapter', 'adapter'],
-  ['--token', 'token'],
-  ['--certificate-authority', 'certificateAuthority'],
-  ['--config', 'config'],
-  ['--prometheus-url', 'prometheusUrl'],
-  ['-l', 'selector'],
-  ['--selector', 'selector'],
-  ['-n', 'namespace'],
-  ['--namespace', 'namespace'],
-  ['--current-replicas', 'currentReplicas'],
-  ['-o', 'output'],
-  ['--output', 'output'],
-  ['--timeout', 'timeoutMs'],
-]);
-const CONVERT_FLAGS = new Set<keyof Flags>(['files']);
+const HPA_FLAGS = {
+  values: [
+    '--filename',
+    '--adapter',
+    '--token',
+    '--certificate-authority',
+    '--config',
+    '--prometheus-url',
+    '--selector',
+    '--namespace',
+    '--current-replicas',
+    '--output',
+    '--timeout',
+  ],
+  booleans: ['--insecure-skip-tls-verify'],
+  aliases: { '-f': '--filename', '-l': '--selector', '-n': '--namespace', '-o': '--output' },
+} as const;
 
 /**
  * Runs `hpa <convert|preview> ...` (argv after `hpa`). Returns the exit code: 0 on success, 1 for bad manifests,
@@ -127,11 +121,12 @@ export async function hpaCommand(argv: readonly string[], io: HpaIo): Promise<nu
   if (action !== 'convert' && action !== 'preview')
     return fail(`unknown hpa command ${JSON.stringify(action)}\n${USAGE}`, 2);
   try {
-    if (rest.includes('--help') || rest.includes('-h')) {
+    // NB: --help anywhere after the action wins, even where it would be a flag's value.
+    const flags = rest.includes('--help') || rest.includes('-h') ? 'help' : parseFlags(rest, action);
+    if (flags === 'help') {
       io.stdout.write(HELP);
       return 0;
     }
-    const flags = parseFlags(rest, action);
     const files = await readFiles(flags.files, io);
     return action === 'convert' ? convert(files, io) : await preview(files, flags, io);
   } catch (e) {
@@ -142,63 +137,49 @@ export async function hpaCommand(argv: readonly string[], io: HpaIo): Promise<nu
   }
 }
 
-function parseFlags(argv: readonly string[], action: 'convert' | 'preview'): Flags {
-  const flags: Flags = { files: [], insecure: false, output: 'text', timeoutMs: 10_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (name === '--insecure-skip-tls-verify') {
-      const value = eq < 0 ? 'true' : arg.slice(eq + 1);
-      if (value !== 'true' && value !== 'false')
-        throw new UsageError(`${name} takes true or false, not ${JSON.stringify(value)}`);
-      flags.insecure = value === 'true';
-      if (action === 'convert') throw new UsageError(`${name} applies to hpa preview only`);
-      continue;
-    }
-    const key = VALUE_FLAGS.get(name);
-    if (key === undefined) {
-      throw new UsageError(
-        arg.startsWith('-') && arg !== '-'
-          ? `unknown flag ${name}`
-          : `unexpected argument ${JSON.stringify(arg)}`,
-      );
-    }
-    if (action === 'convert' && !CONVERT_FLAGS.has(key))
-      throw new UsageError(`${name} applies to hpa preview only`);
-    let value: string | undefined = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new UsageError(`${name} needs a value`);
-    if (key === 'files') flags.files.push(value);
-    else if (key === 'currentReplicas') {
-      if (!/^\d+$/.test(value) || Number(value) > 2 ** 31 - 1) {
-        throw new UsageError(`--current-replicas must be a whole number, not ${JSON.stringify(value)}`);
-      }
-      flags.currentReplicas = Number(value);
-    } else if (key === 'output') {
-      if (value !== 'text' && value !== 'json')
-        throw new UsageError(`--output must be text or json, not ${JSON.stringify(value)}`);
-      flags.output = value;
-    } else if (key === 'timeoutMs') {
-      try {
-        flags.timeoutMs = parseGoDuration(value);
-      } catch (e) {
-        throw new UsageError(`--timeout: ${(e as Error).message}`, { cause: e });
-      }
-      if (!(flags.timeoutMs > 0)) throw new UsageError('--timeout must be positive');
-    } else if (key === 'selector') {
-      value = value.trim();
-      try {
-        parseLabelSelector(value);
-      } catch (e) {
-        if (e instanceof SelectorError) throw new UsageError(`--selector: ${e.message}`, { cause: e });
-        throw e;
-      }
-      flags.selector = value;
-    } else {
-      flags[key as 'adapter' | 'token' | 'certificateAuthority' | 'config' | 'prometheusUrl' | 'namespace'] =
-        value;
-    }
+function parseFlags(argv: readonly string[], action: 'convert' | 'preview'): Flags | 'help' {
+  const args = tokenizeArgs(argv, HPA_FLAGS);
+  if (args.help) return 'help';
+  const { values } = args;
+  const insecure = args.booleans['--insecure-skip-tls-verify'];
+  if (action === 'convert') {
+    const previewOnly = [
+      ...(insecure === undefined ? [] : ['--insecure-skip-tls-verify']),
+      ...HPA_FLAGS.values.filter((flag) => flag !== '--filename' && values[flag].length > 0),
+    ];
+    if (previewOnly[0] !== undefined) throw new UsageError(`${previewOnly[0]} applies to hpa preview only`);
   }
+  // NB: every occurrence is checked, the last one counts.
+  const currentReplicas = values['--current-replicas'].map((value) => {
+    if (!/^\d+$/.test(value) || Number(value) > 2 ** 31 - 1) {
+      throw new UsageError(`--current-replicas must be a whole number, not ${JSON.stringify(value)}`);
+    }
+    return Number(value);
+  });
+  const selectors = values['--selector'].map((text) => {
+    const value = text.trim();
+    try {
+      parseLabelSelector(value);
+    } catch (e) {
+      if (e instanceof SelectorError) throw new UsageError(`--selector: ${e.message}`, { cause: e });
+      throw e;
+    }
+    return value;
+  });
+  const flags: Flags = {
+    files: [...values['--filename']],
+    adapter: values['--adapter'].at(-1),
+    token: values['--token'].at(-1),
+    insecure: insecure ?? false,
+    certificateAuthority: values['--certificate-authority'].at(-1),
+    config: values['--config'].at(-1),
+    prometheusUrl: values['--prometheus-url'].at(-1),
+    selector: selectors.at(-1),
+    namespace: values['--namespace'].at(-1),
+    currentReplicas: currentReplicas.at(-1),
+    output: values['--output'].map((value) => parseOutputFormat('--output', value)).at(-1) ?? 'text',
+    timeoutMs: values['--timeout'].map((value) => parsePositiveDuration('--timeout', value)).at(-1) ?? 10_000,
+  };
   if (flags.files.length === 0)
     throw new UsageError('give at least one manifest file with -f FILE (- for standard input)');
   if (action === 'preview') {
@@ -214,13 +195,8 @@ function parseFlags(argv: readonly string[], action: 'convert' | 'preview'): Fla
     if (inProcess && (flags.config === undefined || flags.prometheusUrl === undefined)) {
       throw new UsageError('--config and --prometheus-url go together');
     }
-    for (const [flag, value] of [
-      ['--adapter', flags.adapter],
-      ['--prometheus-url', flags.prometheusUrl],
-    ] as const) {
-      if (value !== undefined && (!/^https?:\/\//.test(value) || !URL.canParse(value)))
-        throw new UsageError(`${flag} must be an http:// or https:// URL, not ${JSON.stringify(value)}`);
-    }
+    if (flags.adapter !== undefined) parseHttpUrl('--adapter', flags.adapter);
+    if (flags.prometheusUrl !== undefined) parseHttpUrl('--prometheus-url', flags.prometheusUrl);
   }
   return flags;
 }
