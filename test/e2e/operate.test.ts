@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AdapterProcess } from '../../src/cli/demo/adapter-process.js';
 import { startPrometheus, type PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
 import { QUEUE_WORKER_RULES, startStandaloneAdapter } from '../support/adapter.js';
-import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 import { getJson } from '../support/https.js';
 import { POD, queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
 import { waitFor } from '../support/wait.js';
@@ -159,16 +159,16 @@ describe('hot reload of the rules file (no restart, no dropped requests)', () =>
 });
 
 describe('SIGTERM with requests in flight (SPEC 10)', () => {
-  let slow: DelayProxy;
+  let slow: RecordingProxy;
   let adapter: AdapterProcess;
   beforeAll(async () => {
     // NB: every Prometheus query is held 2 s, so a request is surely in flight at SIGTERM.
-    slow = await startDelayProxy(prometheus.url, 2000);
+    slow = await startRecordingProxy(prometheus.url, { queryDelayMs: 2000 });
     adapter = await startStandaloneAdapter(slow.url, ['--shutdown-grace-period=20s']);
   }, 60_000);
   afterAll(async () => {
     await adapter?.child.stop();
-    await slow?.close();
+    await slow?.stop();
   });
 
   it('stops being ready, finishes the requests in flight, and exits 0 within the grace period', async () => {
@@ -194,25 +194,25 @@ describe('SIGTERM with requests in flight (SPEC 10)', () => {
 });
 
 describe('identical concurrent queries are coalesced into one Prometheus call (issue 7)', () => {
-  let slow: DelayProxy;
+  let slow: RecordingProxy;
   let adapter: AdapterProcess;
   beforeAll(async () => {
-    slow = await startDelayProxy(prometheus.url, 1000);
+    slow = await startRecordingProxy(prometheus.url, { queryDelayMs: 1000 });
     adapter = await startStandaloneAdapter(slow.url);
   }, 60_000);
   afterAll(async () => {
     await adapter?.child.stop();
-    await slow?.close();
+    await slow?.stop();
   });
 
   it('20 HPAs asking the same metric at once cost Prometheus one query; all get the values', async () => {
-    const queriesBefore = slow.requests.filter((r) => r.path.startsWith('/api/v1/query')).length;
+    const queriesBefore = slow.requests().filter((r) => r.path.startsWith('/api/v1/query')).length;
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => getJson(`${adapter.url}${QPS}`, { timeoutMs: 15_000 })),
     );
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
     expect(new Set(answers.map((a) => a.text)).size).toBe(1);
-    const queries = slow.requests.filter((r) => r.path.startsWith('/api/v1/query')).length - queriesBefore;
+    const queries = slow.requests().filter((r) => r.path.startsWith('/api/v1/query')).length - queriesBefore;
     expect(queries).toBe(1);
   }, 30_000);
 });
