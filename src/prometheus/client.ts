@@ -33,6 +33,15 @@ export interface PrometheusClient {
   query(promql: string, options?: QueryOptions): Promise<InstantQueryResult>;
   /** `/api/v1/series`: the label sets (with `__name__`) of the series selected by `match`. */
   series(match: string, options: SeriesOptions): Promise<Array<Record<string, string>>>;
+  /**
+   * `/api/v1/series` read as it arrives: `onSeries` gets each label set in turn and the whole answer is never held
+   * (relisting millions of series); resolves with the count. Optional: callers fall back to `series`.
+   */
+  seriesEach?(
+    match: string,
+    options: SeriesOptions,
+    onSeries: (labels: Record<string, string>) => void,
+  ): Promise<number>;
 }
 
 export type PrometheusErrorKind =

@@ -73,7 +73,10 @@ export function coalesceCalls(client: PrometheusClient): PrometheusClient {
     });
   };
 
+  const seriesEach = client.seriesEach?.bind(client);
   return {
+    // NB: a streamed series answer goes to its caller's callback, so it cannot be shared; relists never overlap.
+    ...(seriesEach === undefined ? {} : { seriesEach }),
     query(promql, options = {}): Promise<InstantQueryResult> {
       if (options.time !== undefined) return client.query(promql, options);
       return join(`query\n${promql}`, `query ${JSON.stringify(promql)}`, options.signal, (signal) =>

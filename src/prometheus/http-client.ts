@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { PrometheusDriver, type QueryResult } from 'prometheus-query';
 import {
   PrometheusError,
@@ -11,6 +12,7 @@ import {
   type QueryOptions,
   type SeriesOptions,
 } from './client.js';
+import { SeriesStreamError, SeriesStreamParser } from './series-stream.js';
 
 export interface HttpPrometheusClientOptions {
   /** Base URL; its path is kept (`/prom` → `/prom/api/v1/...`) and so is its query string, for GET and POST. */
@@ -48,7 +50,14 @@ interface CallContext {
   answer?: { status: number; body: unknown };
   /** Why a 2xx body is unusable, when it is. */
   problem?: string;
+  /** For `seriesEach`: read the series answer as a stream, handing each label set here. */
+  onSeries?: (labels: Record<string, string>) => void;
+  /** For `seriesEach`: how many label sets were handed over. */
+  seriesCount?: number;
 }
+
+/** NB: error bodies of a streamed answer are read up to this size to classify the error. */
+const MAX_ERROR_BODY_BYTES = 1 << 20;
 
 /**
  * A PrometheusClient over prometheus-query (the only importer of that library). prometheus-query has no
@@ -105,6 +114,7 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
         onFulfilled: (config) => {
           const call = context.getStore();
           if (call !== undefined) config.signal = call.signal;
+          if (call?.onSeries !== undefined) config.responseType = 'stream';
           config.httpAgent = httpAgent;
           config.httpsAgent = httpsAgent;
           // NB: axios follows no redirects for POST bodies reliably; Prometheus never redirects the API.
@@ -119,8 +129,25 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
         },
       },
       responseInterceptor: {
-        onFulfilled: (response) => {
+        onFulfilled: async (response) => {
           const call = context.getStore();
+          if (call?.onSeries !== undefined && response.config.responseType === 'stream') {
+            const { skeleton, count, problem } = await readSeriesStream(
+              response.data as Readable,
+              call.onSeries,
+            );
+            call.seriesCount = count;
+            options.onResponse?.(response.config.url ?? '', response.status, {
+              ...asObject(skeleton),
+              count,
+            });
+            call.answer = { status: response.status, body: skeleton };
+            const shapeProblem = problem ?? problemOf(skeleton, 'series');
+            if (shapeProblem !== undefined) call.problem = shapeProblem;
+            // NB: prometheus-query reads `data`; the label sets were handed over already.
+            response.data = { status: 'success', data: [] };
+            return response;
+          }
           const body: unknown = response.data;
           options.onResponse?.(response.config.url ?? '', response.status, body);
           const problem = problemOf(body, response.config.url);
@@ -131,8 +158,11 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
           if (problem === undefined) normalizeInfinities(body);
           return response;
         },
-        onRejected: (error: unknown) => {
+        onRejected: async (error: unknown) => {
           const response = (error as { response?: { status?: unknown; data?: unknown } } | null)?.response;
+          if (response !== undefined && isReadable(response.data)) {
+            response.data = await readErrorBody(response.data);
+          }
           const call = context.getStore();
           const url = (error as { config?: { url?: string } } | null)?.config?.url ?? '';
           if (typeof response?.status === 'number') options.onResponse?.(url, response.status, response.data);
@@ -153,10 +183,11 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
     what: string,
     signal: AbortSignal | undefined,
     run: () => Promise<T>,
+    onSeries?: (labels: Record<string, string>) => void,
   ): Promise<T> => {
     const deadline = AbortSignal.timeout(timeoutMs);
     const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
-    const seen: CallContext = { signal: combined };
+    const seen: CallContext = { signal: combined, ...(onSeries === undefined ? {} : { onSeries }) };
     let result: T;
     try {
       result = await context.run(seen, run);
@@ -176,6 +207,24 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
       );
       return toInstantResult(result);
     },
+    async seriesEach(
+      match: string,
+      seriesOptions: SeriesOptions,
+      onSeries: (labels: Record<string, string>) => void,
+    ): Promise<number> {
+      const end = seriesOptions.end ?? new Date();
+      let count = 0;
+      await call(
+        `series ${JSON.stringify(match)}`,
+        seriesOptions.signal,
+        () => driverFor(encodeURIComponent(match).length).series(match, seriesOptions.start, end),
+        (labels) => {
+          count++;
+          onSeries(labels);
+        },
+      );
+      return count;
+    },
     async series(match: string, seriesOptions: SeriesOptions): Promise<Array<Record<string, string>>> {
       const end = seriesOptions.end ?? new Date();
       const metrics = await call(`series ${JSON.stringify(match)}`, seriesOptions.signal, () =>
@@ -187,6 +236,51 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
 }
 
 type Json = Record<string, unknown>;
+
+function isReadable(v: unknown): v is Readable {
+  return typeof v === 'object' && v !== null && typeof (v as Partial<Readable>).pipe === 'function';
+}
+
+const asObject = (v: unknown): Json => (isObject(v) ? v : {});
+
+/** Streams a series answer through the incremental parser; a malformed answer is a `problem`, not a throw. */
+async function readSeriesStream(
+  stream: Readable,
+  onSeries: (labels: Record<string, string>) => void,
+): Promise<{ skeleton: unknown; count: number; problem?: string }> {
+  const parser = new SeriesStreamParser(onSeries);
+  try {
+    for await (const chunk of stream) parser.write(chunk as Buffer);
+    const { skeleton, count } = parser.end();
+    return { skeleton, count };
+  } catch (e) {
+    // NB: an abort or a socket error is the transport's failure: rethrown for classification as such.
+    if (!(e instanceof SeriesStreamError)) throw e;
+    stream.destroy();
+    return { skeleton: undefined, count: 0, problem: e.message };
+  }
+}
+
+/** The (small) error body of a streamed answer, parsed as JSON when it is JSON. */
+async function readErrorBody(stream: Readable): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_ERROR_BODY_BYTES) {
+      stream.destroy();
+      break;
+    }
+    chunks.push(buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isLabelSet = (v: unknown): boolean =>
   isObject(v) && Object.values(v).every((x) => typeof x === 'string');

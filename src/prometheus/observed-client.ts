@@ -16,8 +16,15 @@ export function observeCalls(client: PrometheusClient, observe: CallObserver): P
       throw e;
     }
   };
+  const seriesEach = client.seriesEach?.bind(client);
   return {
     query: (promql, options) => timed('query', () => client.query(promql, options)),
     series: (match, options) => timed('series', () => client.series(match, options)),
+    ...(seriesEach === undefined
+      ? {}
+      : {
+          seriesEach: (match, options, onSeries) =>
+            timed('series', () => seriesEach(match, options, onSeries)),
+        }),
   };
 }

@@ -14,20 +14,32 @@ export interface RelistResult {
   seriesCount: number;
 }
 
+/** A summary being built one label set at a time: `add` folds a series in, `summary` is the result so far. */
+function summaryBuilder(): {
+  add: (labels: Readonly<Record<string, string>>) => void;
+  summary: SeriesSummary;
+} {
+  const summary = new Map<string, Set<string>>();
+  return {
+    summary,
+    add(labels) {
+      const name = labels.__name__;
+      if (name === undefined) return;
+      let names = summary.get(name);
+      if (names === undefined) {
+        names = new Set();
+        summary.set(name, names);
+      }
+      for (const label in labels) if (label !== '__name__') names.add(label);
+    },
+  };
+}
+
 /** Folds a series answer into a summary. */
 export function summarizeSeries(series: ReadonlyArray<Readonly<Record<string, string>>>): SeriesSummary {
-  const summary = new Map<string, Set<string>>();
-  for (const labels of series) {
-    const name = labels.__name__;
-    if (name === undefined) continue;
-    let names = summary.get(name);
-    if (names === undefined) {
-      names = new Set();
-      summary.set(name, names);
-    }
-    for (const label in labels) if (label !== '__name__') names.add(label);
-  }
-  return summary;
+  const builder = summaryBuilder();
+  for (const labels of series) builder.add(labels);
+  return builder.summary;
 }
 
 const MAX_CONCURRENT_SERIES_CALLS = 4;
@@ -57,13 +69,19 @@ export async function relistSeries(
     while (next < queries.length) {
       const query = queries[next++]!;
       try {
-        const series = await prometheus.series(query, {
-          start,
-          end: now,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        seriesCount += series.length;
-        summaries.set(query, summarizeSeries(series));
+        const seriesOptions = { start, end: now, ...(options.signal ? { signal: options.signal } : {}) };
+        const builder = summaryBuilder();
+        // NB: streamed when the client can, so memory follows distinct (name, label) pairs, not series.
+        let count: number;
+        if (prometheus.seriesEach === undefined) {
+          const series = await prometheus.series(query, seriesOptions);
+          for (const labels of series) builder.add(labels);
+          count = series.length;
+        } else {
+          count = await prometheus.seriesEach(query, seriesOptions, builder.add);
+        }
+        seriesCount += count;
+        summaries.set(query, builder.summary);
       } catch (e) {
         failures.set(query, e);
         const previous = options.previous?.get(query);

@@ -177,6 +177,18 @@ describe.each(BACKENDS)('HTTP Prometheus client against a real %s', (kind) => {
     expect(series).toHaveLength(PODS.length);
   });
 
+  it('seriesEach() streams the same label sets as series() for a 500-pod matcher (relisting without holding the answer)', async () => {
+    const c = client({ verb: 'GET' });
+    const match = `requests_total{pod=~"${PODS.join('|')}"}`;
+    const start = new Date(Date.now() - 10 * 60_000);
+    const streamed: Array<Record<string, string>> = [];
+    const count = await c.seriesEach?.(match, { start }, (labels) => streamed.push(labels));
+    const byPod = (a: Record<string, string>, b: Record<string, string>) =>
+      (a.pod ?? '').localeCompare(b.pod ?? '');
+    expect(count).toBe(PODS.length);
+    expect(streamed.sort(byPod)).toEqual((await c.series(match, { start })).sort(byPod));
+  });
+
   it('a syntax error fails as "query" with the backend\'s HTTP status and its message', async () => {
     const error = await failure(client().query('sum(requests_total'));
     expect(error.kind).toBe('query');

@@ -775,6 +775,66 @@ describe('values and labels (SPEC 6)', () => {
   });
 });
 
+describe('seriesEach(): the series answer streamed (relisting millions of series)', () => {
+  const SERIES = Array.from({ length: 2000 }, (_, i) => ({
+    __name__: `metric_${i % 10}`,
+    namespace: 'default',
+    pod: `worker-${i}`,
+  }));
+
+  it('hands over the same label sets series() returns, sending the same request, and counts them', async () => {
+    const prom = await serve((_seen, res) => {
+      // NB: written in small pieces, so label sets straddle chunk boundaries.
+      const body = JSON.stringify({ status: 'success', data: SERIES });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < body.length; i += 997) res.write(body.slice(i, i + 997));
+      res.end();
+    });
+    const c = client(prom.url);
+    const start = new Date('2026-11-22T10:00:00Z');
+    const seen: Array<Record<string, string>> = [];
+    const count = await c.seriesEach?.('{namespace="default"}', { start }, (labels) => seen.push(labels));
+    expect(count).toBe(2000);
+    expect(seen).toEqual(SERIES);
+    expect(await c.series('{namespace="default"}', { start })).toEqual(SERIES);
+    const [streamed, plain] = prom.requests;
+    expect(streamed?.path).toBe('/api/v1/series');
+    expect(streamed?.params.getAll('match[]')).toEqual(plain?.params.getAll('match[]'));
+    expect(streamed?.params.get('start')).toBe(plain?.params.get('start'));
+  });
+
+  it.each([
+    [
+      'HTTP 400 with a Prometheus error body',
+      reply(400, JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' })),
+      'query',
+    ],
+    ['HTTP 503 with an HTML page', reply(503, '<html>down</html>', 'text/html'), 'http'],
+    ['200 with an HTML page', reply(200, '<html><body>Login</body></html>', 'text/html'), 'bad_response'],
+    ['200 with truncated JSON', reply(200, '{"status":"success","data":[{"a":"b"},{"c'), 'bad_response'],
+    ['200 with a status other than success', reply(200, '{"status":"error","data":[]}'), 'bad_response'],
+  ] as Array<[string, Answer, PrometheusErrorKind]>)(
+    'classifies %s as %s, like series()',
+    async (_name, answer, kind) => {
+      const prom = await serve(answer);
+      const error = await failure(client(prom.url).seriesEach!('up', { start: new Date() }, () => undefined));
+      expect(error.kind).toBe(kind);
+      if (kind === 'query') expect(error.message).toContain('parse error');
+    },
+  );
+
+  it('a server that never finishes the answer fails as "timeout"', async () => {
+    const prom = await serve((_seen, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"status":"success","data":[{"a":"b"},');
+    });
+    const error = await failure(
+      client(prom.url, { timeoutMs: 300 }).seriesEach!('up', { start: new Date() }, () => undefined),
+    );
+    expect(error.kind).toBe('timeout');
+  });
+});
+
 describe('series()', () => {
   it('returns the label sets including __name__, sending match[], start and end', async () => {
     const prom = await serve(
