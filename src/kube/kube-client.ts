@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
-import { KubeConfig } from '@kubernetes/client-node';
+// NB: the package index loads every generated API client (1.5 s); config.js alone is half that.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { KubeApiError, type KubeClient, type WatchEvent } from './contract.js';
 import { createRateLimiter, RateLimitQueueFullError } from './rate-limiter.js';
 
