@@ -15,10 +15,18 @@ import {
 } from '../api/types.js';
 import type { CustomMetricValue } from '../providers/contract.js';
 
+let lastSeconds = Number.NaN;
+let lastText = '';
+
 /** RFC 3339 in UTC with whole seconds (`2026-11-22T10:00:00Z`), truncating like Go's `metav1.Time`. */
 export function formatTimestamp(date: Date): string {
   const seconds = Math.floor(date.getTime() / 1000);
-  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+  // NB: every item of a list carries the same evaluation time; formatting it once per second saves a Date each.
+  if (seconds !== lastSeconds) {
+    lastText = new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+    lastSeconds = seconds;
+  }
+  return lastText;
 }
 
 function describedObject(value: CustomMetricValue): DescribedObject {
