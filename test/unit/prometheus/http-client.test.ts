@@ -775,6 +775,20 @@ describe('values and labels (SPEC 6)', () => {
   });
 });
 
+describe('compression', () => {
+  it('asks for uncompressed instant-query answers (latency) and accepts gzip for series answers (size)', async () => {
+    const prom = await serve((seen, res) =>
+      seen.path.endsWith('/series') ? success([])(seen, res) : answerVector(seen, res),
+    );
+    const c = client(prom.url);
+    await c.query('up');
+    await c.series('up', { start: new Date() });
+    const [query, series] = prom.requests;
+    expect(query?.headers['accept-encoding']).toBe('identity');
+    expect(series?.headers['accept-encoding']).toMatch(/gzip/);
+  });
+});
+
 describe('seriesEach(): the series answer streamed (relisting millions of series)', () => {
   const SERIES = Array.from({ length: 2000 }, (_, i) => ({
     __name__: `metric_${i % 10}`,
