@@ -169,7 +169,9 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
           const call = context.getStore();
           const url = (error as { config?: { url?: string } } | null)?.config?.url ?? '';
           if (typeof response?.status === 'number') options.onResponse?.(url, response.status, response.data);
-          if (call !== undefined && typeof response?.status === 'number') {
+          // NB: axios rejects a 2xx answer only when its body could not be read (the connection closed mid-body):
+          // a transport failure, not an unusable answer.
+          if (call !== undefined && typeof response?.status === 'number' && !isSuccess(response.status)) {
             call.answer = { status: response.status, body: response.data };
           }
           throw error;
@@ -245,6 +247,7 @@ function isReadable(v: unknown): v is Readable {
 }
 
 const asObject = (v: unknown): Json => (isObject(v) ? v : {});
+const isSuccess = (status: number): boolean => status >= 200 && status < 300;
 
 /** Streams a series answer through the incremental parser; a malformed answer is a `problem`, not a throw. */
 async function readSeriesStream(

@@ -1,6 +1,7 @@
 /**
  * Hot reload of the rules file (SPEC 11): a change is loaded, validated and, if valid, put in service; if not,
- * the rules in service keep serving and the error is reported with its YAML path.
+ * the rules in service keep serving and the error is reported with its YAML path. A file that defines no rules
+ * at all is refused too.
  */
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
@@ -68,6 +69,15 @@ export function createRulesReloader(initialText: string, options: RulesReloaderO
       rules = options.load(text, options.path);
     } catch (e) {
       return report({ ok: false, at: new Date(), error: e instanceof Error ? e : new Error(String(e)) });
+    }
+    if (rules.custom.length === 0 && rules.external.length === 0 && rules.resource === undefined) {
+      // NB: a file emptied or cut short by a rewrite in place loads as "no rules"; applying it would drop every
+      // metric until the write completes. Removing all rules takes a restart.
+      return report({
+        ok: false,
+        at: new Date(),
+        error: new Error(`${options.path} defines no rules (emptied, or a write in progress?)`),
+      });
     }
     const relist = await options.apply(rules);
     return report({ ok: true, at: new Date(), rules, relist });

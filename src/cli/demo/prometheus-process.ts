@@ -18,6 +18,8 @@ export interface StartPrometheusOptions {
   backfill?: string;
   /** Overall limit for backfill + start + ready (default 20 000). */
   timeoutMs?: number;
+  /** Port on 127.0.0.1 to listen on (default: an ephemeral one), e.g. to restart on the port of a stopped one. */
+  port?: number;
 }
 
 /** A running Prometheus server on 127.0.0.1. */
@@ -132,7 +134,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
     child = await spawnManaged('prometheus', [
       `--config.file=${configPath}`,
       `--storage.tsdb.path=${dataDir}`,
-      '--web.listen-address=127.0.0.1:0',
+      `--web.listen-address=127.0.0.1:${opts.port ?? 0}`,
       // NB: retention counts back from the newest block; a long one keeps every backfilled block queryable.
       '--storage.tsdb.retention.time=30d',
     ]);

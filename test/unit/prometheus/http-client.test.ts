@@ -572,6 +572,25 @@ describe('error classification (PrometheusError kinds; SPEC 9)', () => {
     expect(error.kind).toBe('unreachable');
   });
 
+  it('a connection closed in the middle of a 200 answer fails as "unreachable", not as an unusable answer', async () => {
+    const body = JSON.stringify({ status: 'success', data: VECTOR });
+    const prom = await serve((_seen, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.write(body.slice(0, body.length >> 1), () => res.socket?.destroy());
+    });
+    const c = client(prom.url);
+    const errors = [
+      await failure(c.query('up')),
+      await failure(c.series('up', { start: new Date() })),
+      await failure(c.seriesEach!('up', { start: new Date() }, () => undefined)),
+    ];
+    expect(errors.map((e) => [e.kind, e.httpStatus])).toEqual([
+      ['unreachable', undefined],
+      ['unreachable', undefined],
+      ['unreachable', undefined],
+    ]);
+  });
+
   const promError = (errorType: string, error: string) =>
     JSON.stringify({ status: 'error', errorType, error });
   it.each(

@@ -82,6 +82,26 @@ describe('rules hot reload', () => {
     expect(errors[0]).toMatch(/^rules reload failed; the previous rules keep serving: .*rules\[0\]/s);
   });
 
+  it('a file emptied or cut before its first rule (a rewrite in place) is not applied; the completed one is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pma-reload-'));
+    const path = join(dir, 'config.yaml');
+    writeFileSync(path, QUEUE_WORKER);
+    const { applied, results } = start(path, QUEUE_WORKER);
+    for (const [i, partial] of ['', 'rules:\n', '# comment only\n'].entries()) {
+      writeFileSync(path, partial);
+      await waitFor('the refused reload', () => results.length === i + 1 || undefined, 5000);
+    }
+    expect(applied).toEqual([]);
+    for (const result of results) {
+      expect(result.ok === false && result.error.message).toBe(
+        `${path} defines no rules (emptied, or a write in progress?)`,
+      );
+    }
+    writeFileSync(path, RENAMED);
+    await waitFor('the reload', () => applied.length === 1 || undefined, 5000);
+    expect(metricNames(applied[0]!)).toContain('rate_qps');
+  });
+
   it('a ConfigMap volume update (the ..data symlink swapped) is picked up', async () => {
     // NB: the kubelet's AtomicWriter layout: config.yaml -> ..data/config.yaml, ..data -> ..<timestamp>/.
     const dir = mkdtempSync(join(tmpdir(), 'pma-reload-cm-'));
