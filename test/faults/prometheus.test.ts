@@ -175,11 +175,6 @@ describe('Prometheus faults (the fault proxy breaks relists and the queries of o
   }, 60_000);
 
   it('answers after 3 s: 503 with a 2 s timeout, the values with a 5 s timeout', async () => {
-    const slowAnswer = (async () => {
-      // NB: once the delay holds a request, so that this one is delayed too.
-      await waitFor('the delay', () => (proxy.pending().some((r) => r.faulted) ? true : undefined), 10_000);
-      return timed(() => getJson(`${patient.url}${BROKEN[0]}`, { timeoutMs: 30_000 }));
-    })();
     const m = await survive(
       { kind: 'delay', ms: SLOW_MS },
       {
@@ -188,7 +183,14 @@ describe('Prometheus faults (the fault proxy breaks relists and the queries of o
         message: /^timed out fetching the metric \w+_queue_size from Prometheus$/,
       },
     );
-    const slow = await slowAnswer;
+    // NB: the patient adapter's request is sent while the delay holds, so it is surely delayed too.
+    await proxy.setMode({ kind: 'delay', ms: SLOW_MS }, FAULTED);
+    let slow: Awaited<ReturnType<typeof timed<Awaited<ReturnType<typeof getJson>>>>>;
+    try {
+      slow = await timed(() => getJson(`${patient.url}${BROKEN[0]}`, { timeoutMs: 30_000 }));
+    } finally {
+      await proxy.setMode({ kind: 'pass' });
+    }
     expect(slow.value.status).toBe(200);
     expect((slow.value.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
     expect(slow.ms).toBeGreaterThanOrEqual(SLOW_MS - 100);

@@ -50,6 +50,28 @@ describe('label selector → PromQL matchers (SPEC 3.3 table)', () => {
   });
 });
 
+describe('selector keys that are not Prometheus label names (issue 8: hostile input)', () => {
+  it.each([
+    ['app.kubernetes.io/name=web', 'app.kubernetes.io/name'],
+    ['example.com/tier', 'example.com/tier'],
+    ['a-b!=c', 'a-b'],
+    ['0=1', '0'],
+    ['!9lives', '9lives'],
+    ['a=1,b.c in (x)', 'b.c'],
+  ])('%s is a 400 naming the key, never a query with text outside string literals', (selector, key) => {
+    const error = thrown(() => selectorToMatcherParts(parseLabelSelector(selector)));
+    expect(error).toBeInstanceOf(StatusError);
+    expect((error as StatusError).code).toBe(400);
+    expect((error as StatusError).reason).toBe('BadRequest');
+    expect((error as StatusError).message).toContain(`"${key}" is not a Prometheus label name`);
+  });
+
+  it('accepts keys that are label names, underscores and upper case included', () => {
+    expect(matchers(parseLabelSelector('A_b=1,x9,in=2'))).toBe('A_b="1",in="2",x9!=""');
+    expect(matchers([{ key: '_private', operator: 'Equals', values: ['v'] }])).toBe('_private="v"');
+  });
+});
+
 describe('requirements built by hand are normalized too (SPEC 3.3)', () => {
   it('sorts requirements by key, keeping the order of equal keys', () => {
     expect(
@@ -94,4 +116,15 @@ describe("matcher values are quoted as Go's %q and not regex-escaped (SPEC 3.3)"
   it('joins several values with | before quoting', () => {
     expect(renderMatcher({ label: 'pod', op: '=~', values: ['a"', 'b'] })).toBe('pod=~"a\\"|b"');
   });
+
+  it.each([
+    ['a\ufffdb', 'k="a\\ufffdb"'],
+    ['\ufffd\ufffd', 'k="\\ufffd\\ufffd"'],
+    ['lone \ud800', 'k="lone \\ufffd"'],
+  ])(
+    'writes U+FFFD as an escape, which Prometheus rejects written as is (issue 8: hostile input): %j → %s',
+    (value, expected) => {
+      expect(renderMatcher({ label: 'k', op: '=', values: [value] })).toBe(expected);
+    },
+  );
 });
