@@ -52,8 +52,6 @@ interface CallContext {
   problem?: string;
   /** For `seriesEach`: read the series answer as a stream, handing each label set here. */
   onSeries?: (labels: Record<string, string>) => void;
-  /** For `seriesEach`: how many label sets were handed over. */
-  seriesCount?: number;
 }
 
 /** NB: error bodies of a streamed answer are read up to this size to classify the error. */
@@ -139,7 +137,6 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
               response.data as Readable,
               call.onSeries,
             );
-            call.seriesCount = count;
             options.onResponse?.(response.config.url ?? '', response.status, {
               ...asObject(skeleton),
               count,
