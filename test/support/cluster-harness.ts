@@ -8,10 +8,11 @@ import {
 } from '../../src/cli/demo/adapter-process.js';
 import { startPrometheus, type PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
 import { ADAPTER_ENTRY } from './adapter.js';
+import type { ManagedChild } from '../../src/cli/demo/child.js';
 import { startAggregatorFront, type AggregatorFront, type FrontUser } from './aggregator-front.js';
 import { startFakeKubeApi, type FakeKubeApi } from './fake-kube-api.js';
 import { addFakeAuth, type ReviewSpec } from './fake-kube-auth.js';
-import { makeCa, makeLeaf } from './pki.js';
+import { makeCa, makeLeaf, type TestCert } from './pki.js';
 
 export interface ClusterHarnessOptions {
   /** The rules file the adapter runs with. */
@@ -28,6 +29,19 @@ export interface ClusterHarnessOptions {
   groups?: string[];
   /** Adds objects and routes to the fake API before the adapter starts. */
   prepare?: (api: FakeKubeApi) => void;
+  /** More adapter flags, after the harness's own. */
+  adapterArgs?: string[];
+  /** Called with the adapter process before it logs anything (e.g. to scan every log line). */
+  onAdapterSpawn?: (child: ManagedChild) => void;
+}
+
+/** The certificates of the harness's cluster, for tests that connect to the adapter directly. */
+export interface ClusterPki {
+  /** The requestheader CA (allowed name `front-proxy-client`) and the front's client certificate from it. */
+  frontProxyCa: TestCert;
+  proxyClient: TestCert;
+  /** The client CA: certificates from it authenticate as user = CN, groups = O. */
+  clientCa: TestCert;
 }
 
 export interface ClusterHarness {
@@ -37,6 +51,7 @@ export interface ClusterHarness {
   front: AggregatorFront;
   /** The reviews the fake API received. */
   auth: { reviews: ReviewSpec[]; tokenReviews: number };
+  pki: ClusterPki;
   stop(): Promise<void>;
 }
 
@@ -50,6 +65,7 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
   const frontProxyCa = await makeCa('front-proxy-ca');
   const proxyClient = await makeLeaf('front-proxy-client', frontProxyCa);
   const serving = await makeLeaf('localhost', await makeCa('front-serving-ca'), { usage: 'server' });
+  const clientCa = await makeCa('kubernetes');
   const api = await startFakeKubeApi(options.apiToken === undefined ? {} : { token: options.apiToken });
   const stops: Array<() => Promise<unknown>> = [() => api.stop()];
   const stop = async () => {
@@ -58,21 +74,26 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
   try {
     const auth = addFakeAuth(api, {
       requestheaderCa: frontProxyCa.cert,
-      clientCa: (await makeCa('kubernetes')).cert,
+      clientCa: clientCa.cert,
       tokens: options.users,
       allow: options.allow,
     });
     options.prepare?.(api);
     const prometheus = await startPrometheus({ dir: join(dir, 'prom'), backfill: options.backfill });
     stops.push(() => prometheus.stop());
-    const adapter = await startAdapterProcess(ADAPTER_ENTRY, [
-      `--config=${options.rulesFile}`,
-      `--prometheus-url=${prometheus.url}`,
-      `--lister-kubeconfig=${api.kubeconfigPath}`,
-      '--bind-address=127.0.0.1',
-      '--secure-port=0',
-      `--cert-dir=${join(dir, 'cert')}`,
-    ]);
+    const adapter = await startAdapterProcess(
+      ADAPTER_ENTRY,
+      [
+        `--config=${options.rulesFile}`,
+        `--prometheus-url=${prometheus.url}`,
+        `--lister-kubeconfig=${api.kubeconfigPath}`,
+        '--bind-address=127.0.0.1',
+        '--secure-port=0',
+        `--cert-dir=${join(dir, 'cert')}`,
+        ...(options.adapterArgs ?? []),
+      ],
+      options.onAdapterSpawn === undefined ? {} : { onSpawn: options.onAdapterSpawn },
+    );
     stops.push(() => adapter.child.stop());
     await waitUntilReady(adapter.url);
     const front = await startAggregatorFront({
@@ -85,7 +106,7 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
       ...(options.groups === undefined ? {} : { groups: options.groups }),
     });
     stops.push(() => front.stop());
-    return { api, prometheus, adapter, front, auth, stop };
+    return { api, prometheus, adapter, front, auth, pki: { frontProxyCa, proxyClient, clientCa }, stop };
   } catch (e) {
     await stop();
     throw e;
