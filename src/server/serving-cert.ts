@@ -6,7 +6,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface ServingCertOptions {
   /** Where the self-signed pair lives (`apiserver.crt`, `apiserver.key`) when no files are given. */
@@ -177,14 +177,32 @@ export async function loadServingCert(options: ServingCertOptions): Promise<Serv
 
   const { cert, key } = await generatePair(hosts, now);
   try {
-    await mkdir(options.certDir, { recursive: true });
+    await makeDirectory(options.certDir);
     await writeAtomically(keyPath, key, 0o600);
     await writeAtomically(certPath, cert, 0o644);
   } catch (error) {
     throw new ServingCertError(
-      `cannot write the self-signed serving certificate to ${options.certDir}: ${(error as Error).message}`,
+      `cannot write the self-signed serving certificate to ${options.certDir}: ${(error as Error).message}; ` +
+        'point --cert-dir at a writable directory (on a read-only root filesystem, a mounted emptyDir such as ' +
+        '/tmp/cert) or give --tls-cert-file and --tls-private-key-file',
       { cause: error },
     );
   }
   return { cert, key, certPath, keyPath, generated: true };
+}
+
+/**
+ * `mkdir -p`, failing with the real cause: Node's recursive mkdir reports ENOENT when it cannot create a parent
+ * (e.g. on a read-only filesystem), so the first missing ancestor is created on its own to surface EROFS or EACCES.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    let missing = resolve(dir);
+    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+    await mkdir(missing);
+    throw error;
+  }
 }
