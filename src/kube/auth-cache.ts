@@ -57,3 +57,76 @@ export class InFlight<K, V> {
     return promise;
   }
 }
+
+/** How long past its TTL a review answer may still be served while the Kubernetes API is unavailable. */
+export const DEFAULT_STALE_ANSWER_MS = 5 * 60_000;
+
+export interface ReviewCacheOptions<V> {
+  maxEntries: number;
+  /** How long an answer is fresh (reviewed again after that); nothing is kept for a TTL that is not positive. */
+  ttlOf: (value: V) => number;
+  /** How long past its TTL an answer may be served while the API is unavailable (default 5 min). */
+  staleForMs?: number;
+  /** Whether a failed review means the API is unavailable (a network error, a timeout, an HTTP error). */
+  isUnavailable: (error: unknown) => boolean;
+  /** Called each time an answer past its TTL is served. */
+  onStale?: (ageMs: number) => void;
+  now?: () => number;
+}
+
+/**
+ * Review answers (TokenReview, SubjectAccessReview) by key: an answer is reused for its TTL, then reviewed again;
+ * concurrent reviews of one key share one call. While the API is unavailable (a review failed as unavailable and
+ * none has succeeded since), the last answer for a key, up to `staleForMs` past its TTL, is served at once and
+ * revalidated in the background, and a review that fails as unavailable falls back to it. So an outage of the
+ * Kubernetes API does not fail requests that were answered before it, as RBAC in the kube-apiserver keeps deciding
+ * from its cache; an answer never outlives its TTL + `staleForMs`. Keys without a last answer wait for the review.
+ */
+export class ReviewCache<V> {
+  readonly #entries: TtlCache<string, { value: V; freshUntil: number }>;
+  readonly #inFlight = new InFlight<string, V>();
+  readonly #now: () => number;
+  readonly #staleForMs: number;
+  #unavailable = false;
+
+  constructor(private readonly options: ReviewCacheOptions<V>) {
+    this.#now = options.now ?? Date.now;
+    this.#staleForMs = Math.max(0, options.staleForMs ?? DEFAULT_STALE_ANSWER_MS);
+    this.#entries = new TtlCache(options.maxEntries, this.#now);
+  }
+
+  /** The answer for `key`: cached, or from `review` (which rejects as the API fails). */
+  get(key: string, review: () => Promise<V>): Promise<V> {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined && entry.freshUntil > this.#now()) return Promise.resolve(entry.value);
+    const refresh = () => this.#inFlight.run(key, () => this.#review(key, review));
+    if (entry !== undefined && this.#unavailable) {
+      refresh().catch(() => undefined);
+      this.options.onStale?.(this.#now() - entry.freshUntil);
+      return Promise.resolve(entry.value);
+    }
+    return refresh();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async #review(key: string, review: () => Promise<V>): Promise<V> {
+    try {
+      const value = await review();
+      this.#unavailable = false;
+      const ttl = this.options.ttlOf(value);
+      // NB: a TTL that is not positive stores nothing and drops the last answer.
+      this.#entries.set(key, { value, freshUntil: this.#now() + ttl }, ttl > 0 ? ttl + this.#staleForMs : 0);
+      return value;
+    } catch (error) {
+      if (!this.options.isUnavailable(error)) throw error;
+      this.#unavailable = true;
+      const last = this.#entries.get(key);
+      if (last === undefined) throw error;
+      this.options.onStale?.(this.#now() - last.freshUntil);
+      return last.value;
+    }
+  }
+}

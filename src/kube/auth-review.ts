@@ -17,6 +17,11 @@ export function stringListMap(value: unknown): Record<string, string[]> {
   return result;
 }
 
+/** Whether a review failed because the Kubernetes API is unavailable (the 503 of {@link postReview}). */
+export function isReviewUnavailable(error: unknown): boolean {
+  return error instanceof StatusError && error.code === 503;
+}
+
 /**
  * POSTs a review object and returns the answer's `status`. Never logs the body (a TokenReview carries a token).
  * @throws StatusError 503 when the API is unreachable, times out or answers an error; 500 when the answer has no

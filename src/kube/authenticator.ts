@@ -4,8 +4,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AuthenticationRequest, Authenticator, RequestHeaders, UserInfo } from '../api/auth.js';
-import { InFlight, TtlCache } from './auth-cache.js';
-import { postReview, stringArray, stringListMap } from './auth-review.js';
+import { ReviewCache } from './auth-cache.js';
+import { isReviewUnavailable, postReview, stringArray, stringListMap } from './auth-review.js';
 import { isRecord } from './json.js';
 import { SILENT_LOGGER, type KubeLogger } from './kube-logger.js';
 import type { AuthenticationConfig, RequestHeaderConfig } from './authentication-config.js';
@@ -34,6 +34,8 @@ export interface AuthenticatorOptions {
   tokenSuccessTtlMs?: number;
   tokenFailureTtlMs?: number;
   tokenCacheSize?: number;
+  /** How long past its TTL an answer is still served while the TokenReview API is unavailable (default 5 min). */
+  staleAnswerMs?: number;
   /** Milliseconds since the epoch; certificates are checked for validity at this time. */
   now?: () => number;
 }
@@ -133,7 +135,8 @@ function userFromTokenReview(status: Record<string, unknown>): UserInfo | undefi
  * Creates the {@link Authenticator} of SPEC 8. In order: (1) a client chain verifying against the requestheader
  * CA, with its CN in the allowed names (empty = any), and a username header → the identity in the headers;
  * (2) a chain verifying against the client CA → user = CN, groups = O; (3) `Authorization: Bearer` → TokenReview,
- * answers cached by a keyed hash of the token (never the token itself; tokens are never logged). Identity
+ * answers cached by a keyed hash of the token (never the token itself; tokens are never logged), and the last
+ * answer served while the TokenReview API is unavailable (see {@link ReviewCache}). Identity
  * headers count only in (1). Every user gets `system:authenticated`, as upstream adds it.
  * Safe for concurrent use; concurrent reviews of one token share one call.
  */
@@ -142,11 +145,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const now = options.now ?? Date.now;
   const successTtl = options.tokenSuccessTtlMs ?? DEFAULT_TOKEN_CACHE_TTL_MS;
   const failureTtl = options.tokenFailureTtlMs ?? DEFAULT_TOKEN_CACHE_TTL_MS;
-  const cache = new TtlCache<string, UserInfo | null>(
-    options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE,
+  const cache = new ReviewCache<UserInfo | null>({
+    maxEntries: options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE,
+    ttlOf: (user) => (user === null ? failureTtl : successTtl),
+    ...(options.staleAnswerMs === undefined ? {} : { staleForMs: options.staleAnswerMs }),
+    isUnavailable: isReviewUnavailable,
+    onStale: (ageMs) =>
+      logger.debug({ ageMs }, 'TokenReview API unavailable: serving the last answer for this token'),
     now,
-  );
-  const inFlight = new InFlight<string, UserInfo | null>();
+  });
   // NB: keyed so that the cache keys cannot be matched against hashes of known tokens.
   const hashKey = randomBytes(32);
   const { kube } = options;
@@ -209,16 +216,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const token = bearerToken(request.headers);
     if (token === undefined || kube === undefined) return undefined;
     const key = createHmac('sha256', hashKey).update(token).digest('base64');
-    const cached = cache.get(key);
-    if (cached !== undefined) return cached ?? undefined;
     // NB: the shared call runs without the caller's signal (the client's own timeout bounds it), so that one
     // caller going away does not fail the others.
     const user = await untilAborted(
-      inFlight.run(key, async () => {
-        const result = await review(token, kube);
-        cache.set(key, result, result === null ? failureTtl : successTtl);
-        return result;
-      }),
+      cache.get(key, () => review(token, kube)),
       request.signal,
     );
     return user ?? undefined;

@@ -1,7 +1,7 @@
 /** Delegated authorization (SPEC 8): SubjectAccessReview, cached; `system:masters` always allowed. */
 import type { AuthorizationAttributes, AuthorizationDecision, Authorizer, UserInfo } from '../api/auth.js';
-import { InFlight, TtlCache } from './auth-cache.js';
-import { postReview } from './auth-review.js';
+import { ReviewCache } from './auth-cache.js';
+import { isReviewUnavailable, postReview } from './auth-review.js';
 import { SILENT_LOGGER, type KubeLogger } from './kube-logger.js';
 import type { KubeClient } from './contract.js';
 import { untilAborted } from '../api/abort.js';
@@ -23,6 +23,8 @@ export interface AuthorizerOptions {
   allowedTtlMs?: number;
   deniedTtlMs?: number;
   cacheSize?: number;
+  /** How long past its TTL a decision is still used while the SubjectAccessReview API is unavailable (default 5 min). */
+  staleDecisionMs?: number;
   now?: () => number;
 }
 
@@ -85,17 +87,22 @@ function cacheKey(user: UserInfo, attributes: AuthorizationAttributes): string {
 /**
  * Creates the {@link Authorizer} of SPEC 8: members of `system:masters` are allowed without a call; everyone else
  * is decided by a SubjectAccessReview, whose allowed and denied answers are each reused for their TTL (10 s by
- * default) in a cache of bounded size. Safe for concurrent use; concurrent identical reviews share one call.
+ * default) in a cache of bounded size, and used while the SubjectAccessReview API is unavailable (see
+ * {@link ReviewCache}). Safe for concurrent use; concurrent identical reviews share one call.
  */
 export function createAuthorizer(options: AuthorizerOptions): Authorizer {
   const logger = options.logger ?? SILENT_LOGGER;
   const allowedTtl = options.allowedTtlMs ?? DEFAULT_ALLOWED_TTL_MS;
   const deniedTtl = options.deniedTtlMs ?? DEFAULT_DENIED_TTL_MS;
-  const cache = new TtlCache<string, AuthorizationDecision>(
-    options.cacheSize ?? DEFAULT_DECISION_CACHE_SIZE,
-    options.now ?? Date.now,
-  );
-  const inFlight = new InFlight<string, AuthorizationDecision>();
+  const cache = new ReviewCache<AuthorizationDecision>({
+    maxEntries: options.cacheSize ?? DEFAULT_DECISION_CACHE_SIZE,
+    ttlOf: (decision) => (decision.allowed ? allowedTtl : deniedTtl),
+    ...(options.staleDecisionMs === undefined ? {} : { staleForMs: options.staleDecisionMs }),
+    isUnavailable: isReviewUnavailable,
+    onStale: (ageMs) =>
+      logger.debug({ ageMs }, 'SubjectAccessReview API unavailable: using the last decision'),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
 
   const review = async (
     user: UserInfo,
@@ -122,16 +129,9 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
   return {
     authorize(user, attributes, signal) {
       if (user.groups.includes(SYSTEM_MASTERS)) return Promise.resolve({ allowed: true });
-      const key = cacheKey(user, attributes);
-      const cached = cache.get(key);
-      if (cached !== undefined) return Promise.resolve(cached);
       // NB: the shared call runs without the caller's signal (the client's own timeout bounds it).
       return untilAborted(
-        inFlight.run(key, async () => {
-          const decision = await review(user, attributes);
-          cache.set(key, decision, decision.allowed ? allowedTtl : deniedTtl);
-          return decision;
-        }),
+        cache.get(cacheKey(user, attributes), () => review(user, attributes)),
         signal,
       );
     },

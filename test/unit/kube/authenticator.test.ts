@@ -325,6 +325,24 @@ describe('createAuthenticator (SPEC 8 order)', () => {
     expect(logger.text()).not.toContain(TOKEN.slice(0, 20));
   });
 
+  it('(3) serves the last answer for a token while the TokenReview API is unavailable, for at most 5 min past its TTL', async () => {
+    let now = Date.now();
+    let down = false;
+    const kube = tokenKube(() => {
+      if (down) throw new KubeApiError('unreachable', 'connect ECONNREFUSED 10.0.0.1:443');
+      return fixtureJson(TOKEN_REVIEW_FIXTURE);
+    });
+    const authenticator = createAuthenticator({ config: () => config, kube, now: () => now });
+    const bearer = () => authenticator.authenticate(request({ authorization: [`Bearer ${TOKEN}`] }));
+    const user = await bearer();
+    expect(user?.username).toBe('system:serviceaccount:ns-a:bob');
+    down = true;
+    now += 10_000 + 4 * 60_000;
+    expect(await bearer()).toEqual(user);
+    now += 60_000;
+    await expect(bearer()).rejects.toMatchObject({ code: 503 });
+  });
+
   it('(3) a request that goes away stops waiting for the TokenReview', async () => {
     const kube = tokenKube();
     kube.gate = new Promise(() => undefined);

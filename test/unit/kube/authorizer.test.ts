@@ -191,6 +191,27 @@ describe('createAuthorizer (SPEC 8)', () => {
     },
   );
 
+  it('uses the last decision, allowed or denied, while the SubjectAccessReview API is unavailable', async () => {
+    let now = 5_000_000;
+    let down = false;
+    const kube = new FakeKubeClient();
+    kube.postHandlers.set(SUBJECT_ACCESS_REVIEW_PATH, (body) => {
+      if (down) throw new KubeApiError('timeout', 'POST ... timed out after 10000 ms');
+      return answer(body, (body as { spec: { user: string } }).spec.user === 'bob');
+    });
+    const authorizer = createAuthorizer({ kube, now: () => now, staleDecisionMs: 60_000 });
+    const bob: UserInfo = { username: 'bob', groups: [], extra: {} };
+    expect((await authorizer.authorize(bob, POD_METRIC, NEVER)).allowed).toBe(true);
+    expect((await authorizer.authorize(ALICE, POD_METRIC, NEVER)).allowed).toBe(false);
+    down = true;
+    now += 30_000;
+    expect((await authorizer.authorize(bob, POD_METRIC, NEVER)).allowed).toBe(true);
+    expect((await authorizer.authorize(ALICE, POD_METRIC, NEVER)).allowed).toBe(false);
+    await expect(authorizer.authorize(bob, ROOT_PATH, NEVER)).rejects.toMatchObject({ code: 503 });
+    now += 60_000;
+    await expect(authorizer.authorize(bob, POD_METRIC, NEVER)).rejects.toMatchObject({ code: 503 });
+  });
+
   it('answers 500 to a SubjectAccessReview answer without status', async () => {
     const kube = new FakeKubeClient();
     kube.postHandlers.set(SUBJECT_ACCESS_REVIEW_PATH, () => ({ kind: 'SubjectAccessReview' }));
