@@ -251,13 +251,15 @@ describe('helm chart: the queue-worker values (community prometheus-adapter 5.x 
     expect(pdb.spec.selector).toEqual(d.spec.selector);
   });
 
-  it('runs non-root (uid 10001) on a read-only root filesystem with /tmp as an emptyDir', () => {
+  it('runs non-root (uid 10001) on a read-only root filesystem with /tmp as an emptyDir, without capabilities', () => {
     const c = container(objects);
     expect(c.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,
       runAsNonRoot: true,
       runAsUser: 10001,
       allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
     const volumes = deployment(objects).spec.template.spec.volumes;
