@@ -29,7 +29,7 @@ export interface AdapterOptions {
     certDir: string;
     certFile?: string;
     keyFile?: string;
-    tlsMinVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+    tlsMinVersion: 'TLSv1.2' | 'TLSv1.3';
     cipherSuites: readonly string[];
     disableHttp2: boolean;
   };
@@ -262,7 +262,7 @@ const FLAGS: readonly FlagSpec[] = [
     section: 'serving',
     default: 'VersionTLS12',
     placeholder: '<version>',
-    help: 'minimum TLS version: VersionTLS10, VersionTLS11, VersionTLS12 or VersionTLS13',
+    help: 'minimum TLS version: VersionTLS12 or VersionTLS13 (VersionTLS10 and VersionTLS11 are refused: RFC 8996)',
   },
   {
     name: 'tls-cipher-suites',
@@ -767,11 +767,11 @@ function pair(values: FlagValues, first: string, second: string): [string | unde
 }
 
 const TLS_VERSIONS: Readonly<Record<string, AdapterOptions['serving']['tlsMinVersion']>> = {
-  VersionTLS10: 'TLSv1',
-  VersionTLS11: 'TLSv1.1',
   VersionTLS12: 'TLSv1.2',
   VersionTLS13: 'TLSv1.3',
 };
+/** Upstream's names for the versions RFC 8996 deprecates: refused with a reason rather than "unknown". */
+const DEPRECATED_TLS_VERSIONS: ReadonlySet<string> = new Set(['VersionTLS10', 'VersionTLS11']);
 
 function build(values: FlagValues, help: boolean, ignoredFlags: readonly string[]): AdapterOptions {
   const config = values.string('config') ?? '';
@@ -817,6 +817,13 @@ function build(values: FlagValues, help: boolean, ignoredFlags: readonly string[
   }
   const [certFile, keyFile] = pair(values, 'tls-cert-file', 'tls-private-key-file');
   const tlsText = values.string('tls-min-version') || 'VersionTLS12';
+  if (DEPRECATED_TLS_VERSIONS.has(tlsText)) {
+    throw invalid(
+      'tls-min-version',
+      tlsText,
+      'TLS 1.0 and 1.1 are not supported (deprecated by RFC 8996); use VersionTLS12 or VersionTLS13',
+    );
+  }
   const tlsMinVersion = TLS_VERSIONS[tlsText];
   if (tlsMinVersion === undefined) {
     throw invalid('tls-min-version', tlsText, `use one of ${Object.keys(TLS_VERSIONS).join(', ')}`);

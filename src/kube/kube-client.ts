@@ -277,7 +277,8 @@ export async function createKubeClient(options: KubeClientOptions = {}): Promise
       };
       agent =
         server.protocol === 'https:'
-          ? new https.Agent({ keepAlive: true, ...tls })
+          ? // NB: an explicit floor, so NODE_OPTIONS=--tls-min-v1.0 (lowering Node's default) cannot bring back TLS 1.0/1.1.
+            new https.Agent({ keepAlive: true, minVersion: 'TLSv1.2', ...tls })
           : new http.Agent({ keepAlive: true });
       agentKey = fingerprint;
     }

@@ -83,6 +83,8 @@ export function createHttpPrometheusClient(options: HttpPrometheusClientOptions)
   const key = options.clientKeyFile === undefined ? inline.key : readFileSync(options.clientKeyFile);
   const httpsAgent = new https.Agent({
     keepAlive: true,
+    // NB: explicit, so NODE_OPTIONS=--tls-min-v1.0 (which lowers Node's default) cannot bring back TLS 1.0/1.1.
+    minVersion: 'TLSv1.2',
     ...(ca === undefined ? {} : { ca }),
     ...(cert === undefined ? {} : { cert }),
     ...(key === undefined ? {} : { key }),

@@ -177,8 +177,6 @@ describe('parseOptions: accepted forms and values', () => {
       [CONFIG, '--tls-cert-file=/s/tls.crt', '--tls-private-key-file=/s/tls.key'],
       { serving: { certFile: '/s/tls.crt', keyFile: '/s/tls.key' } },
     ],
-    ['VersionTLS10', [CONFIG, '--tls-min-version=VersionTLS10'], { serving: { tlsMinVersion: 'TLSv1' } }],
-    ['VersionTLS11', [CONFIG, '--tls-min-version=VersionTLS11'], { serving: { tlsMinVersion: 'TLSv1.1' } }],
     ['VersionTLS12', [CONFIG, '--tls-min-version=VersionTLS12'], { serving: { tlsMinVersion: 'TLSv1.2' } }],
     ['VersionTLS13', [CONFIG, '--tls-min-version=VersionTLS13'], { serving: { tlsMinVersion: 'TLSv1.3' } }],
     [
@@ -451,7 +449,17 @@ describe('parseOptions: startup errors are one line saying what is wrong and how
     [[CONFIG, '--tls-private-key-file=/t.key'], '--tls-private-key-file needs --tls-cert-file as well'],
     [
       [CONFIG, '--tls-min-version=TLSv1.2'],
-      'invalid --tls-min-version "TLSv1.2": use one of VersionTLS10, VersionTLS11, VersionTLS12, VersionTLS13',
+      'invalid --tls-min-version "TLSv1.2": use one of VersionTLS12, VersionTLS13',
+    ],
+    [
+      [CONFIG, '--tls-min-version=VersionTLS10'],
+      'invalid --tls-min-version "VersionTLS10": TLS 1.0 and 1.1 are not supported (deprecated by RFC 8996); ' +
+        'use VersionTLS12 or VersionTLS13',
+    ],
+    [
+      [CONFIG, '--tls-min-version=VersionTLS11'],
+      'invalid --tls-min-version "VersionTLS11": TLS 1.0 and 1.1 are not supported (deprecated by RFC 8996); ' +
+        'use VersionTLS12 or VersionTLS13',
     ],
     [[CONFIG, '--v=-1'], 'invalid --v "-1": must be from 0 to'],
     [[CONFIG, '--v=high'], 'invalid --v "high": expected a whole number'],
