@@ -1,6 +1,7 @@
 /** Command-line flags → validated, deep-frozen {@link AdapterOptions} (SPEC 2), with upstream's flag names. */
 
 import { isIP } from 'node:net';
+import { withoutUrlPassword } from './api/redacted-url.js';
 import { formatGoDuration, parseGoDuration } from './go-duration.js';
 
 /** Everything the adapter process is configured with. All durations are in milliseconds. */
@@ -673,21 +674,19 @@ function timerDuration(values: FlagValues, name: string, allowZero: boolean): nu
 
 function prometheusUrl(values: FlagValues): URL {
   const text = values.string('prometheus-url') ?? '';
+  // NB: the URL may carry basic-auth credentials; errors show it without the password, and without the cause
+  // (Node's URL error holds the input).
+  const shown = withoutUrlPassword(text);
   let url: URL;
   try {
     url = new URL(text);
-  } catch (error) {
-    throw invalid(
-      'prometheus-url',
-      text,
-      'expected an http or https URL, e.g. http://prometheus:9090',
-      error,
-    );
+  } catch {
+    throw invalid('prometheus-url', shown, 'expected an http or https URL, e.g. http://prometheus:9090');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw invalid(
       'prometheus-url',
-      text,
+      shown,
       `the scheme must be http or https, not ${url.protocol.slice(0, -1)}`,
     );
   }
@@ -732,12 +731,22 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // NB: the characters Node.js accepts in a header value (it throws on anything else when the request is made).
 const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
+/** The start of `text` that is a header name, with `…` when more follows. */
+function headerNamePrefix(text: string): string {
+  const name = /^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(text)?.[0] ?? '';
+  return name.length < text.length ? `${name}…` : name;
+}
+
+/**
+ * NB: header values are often credentials (`Authorization=Bearer …`, `X-Api-Key=…`), and a mistyped flag
+ * (`Authorization: Basic dXNlcjpwYXNz==`) puts one before the "=": errors show only what is a header name.
+ */
 function prometheusHeader(text: string): readonly [string, string] {
   const at = text.indexOf('=');
   if (at < 0) {
     throw invalid(
       'prometheus-header',
-      text,
+      headerNamePrefix(text),
       'expected Key=Value, e.g. --prometheus-header=X-Scope-OrgID=team-a',
     );
   }
@@ -746,12 +755,12 @@ function prometheusHeader(text: string): readonly [string, string] {
   if (!HEADER_NAME.test(key)) {
     throw invalid(
       'prometheus-header',
-      text,
-      `${JSON.stringify(key)} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only)`,
+      `${headerNamePrefix(key)}=…`,
+      `${JSON.stringify(headerNamePrefix(key))} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only)`,
     );
   }
   if (BAD_HEADER_VALUE.test(value)) {
-    throw invalid('prometheus-header', text, 'the value has a control or non-Latin-1 character');
+    throw invalid('prometheus-header', `${key}=…`, 'the value has a control or non-Latin-1 character');
   }
   return [key, value];
 }

@@ -2,6 +2,7 @@
  * The subcommands' argv → flags: one tokenizer driven by a per-command spec, and validators for the kinds of
  * values several subcommands take. Everything here throws {@link UsageError} for bad input.
  */
+import { withoutUrlPassword } from '../api/redacted-url.js';
 import { parseGoDuration } from '../go-duration.js';
 
 /** Bad command-line usage: the subcommands print it with their usage line and exit 2. */
@@ -119,13 +120,15 @@ export function parsePositiveDuration(flag: string, text: string): number {
  */
 export function parseHttpUrl(flag: string, text: string): URL {
   let url: URL;
+  // NB: without the password the URL may carry, and without the cause (Node's URL error holds the input).
+  const shown = JSON.stringify(withoutUrlPassword(text));
   try {
     url = new URL(text);
-  } catch (e) {
-    throw new UsageError(`${flag} must be an http or https URL, got ${JSON.stringify(text)}`, { cause: e });
+  } catch {
+    throw new UsageError(`${flag} must be an http or https URL, got ${shown}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`${flag} must be an http or https URL, got ${JSON.stringify(text)}`);
+    throw new UsageError(`${flag} must be an http or https URL, got ${shown}`);
   }
   return url;
 }

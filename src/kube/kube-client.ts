@@ -10,6 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 // NB: the package index loads every generated API client (1.5 s); config.js alone is half that.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { KubeApiError, type KubeClient, type WatchEvent } from './contract.js';
+import { safeKubeconfigError } from './kubeconfig-error.js';
 import { createRateLimiter, RateLimitQueueFullError } from './rate-limiter.js';
 
 export interface KubeClientOptions {
@@ -64,8 +65,9 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
     try {
       kc.loadFromFile(path);
     } catch (error) {
-      throw new KubeConfigError(`cannot load the kubeconfig ${path}: ${(error as Error).message}`, {
-        cause: error,
+      const safe = safeKubeconfigError(error);
+      throw new KubeConfigError(`cannot load the kubeconfig ${path}: ${(safe as Error).message}`, {
+        cause: safe,
       });
     }
   } else {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 // NB: the package index loads every generated API client (1.5 s); config.js alone is half that.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { safeKubeconfigError } from './kubeconfig-error.js';
 
 /** TLS and credentials for Prometheus taken from a kubeconfig (`--prometheus-auth-config`), as data. */
 export interface PrometheusAuth {
@@ -23,7 +24,10 @@ export function readPrometheusAuthConfig(path: string): PrometheusAuth {
   try {
     kc.loadFromFile(path);
   } catch (e) {
-    throw new Error(`--prometheus-auth-config: cannot load ${path}: ${(e as Error).message}`, { cause: e });
+    const safe = safeKubeconfigError(e);
+    throw new Error(`--prometheus-auth-config: cannot load ${path}: ${(safe as Error).message}`, {
+      cause: safe,
+    });
   }
   const cluster = kc.getCurrentCluster();
   const user = kc.getCurrentUser();

@@ -3,6 +3,7 @@
  * and a real Prometheus, reached like the HPA reaches it — through an aggregator front that authenticates the
  * caller and proxies with a front-proxy client certificate — with the real kubectl.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AdapterProcess } from '../../src/cli/demo/adapter-process.js';
 import { QUEUE_WORKER_RULES } from '../support/adapter.js';
@@ -12,6 +13,7 @@ import type { FakeKubeApi } from '../support/fake-kube-api.js';
 import { getJson } from '../support/https.js';
 import { kubectlGetRaw } from '../support/kubectl.js';
 import { POD, queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
+import { expectNoLeaks, scanLogs, type LogScan } from '../support/secret-scan.js';
 import { waitFor } from '../support/wait.js';
 
 const HPA = {
@@ -27,12 +29,21 @@ let api: FakeKubeApi;
 let adapter: AdapterProcess;
 let front: AggregatorFront;
 let auth: ClusterHarness['auth'];
+let scan: LogScan;
+const API_TOKEN = `cluster-e2e-${randomUUID()}`;
 
 beforeAll(async () => {
   cluster = await startClusterHarness({
     rulesFile: QUEUE_WORKER_RULES,
     backfill: queueWorkerOpenMetrics(),
     users: { 'hpa-token': HPA, 'bob-token': BOB },
+    apiToken: API_TOKEN,
+    onAdapterSpawn: (child, pki) => {
+      scan = scanLogs(child, {
+        secrets: [API_TOKEN, 'hpa-token', 'bob-token'],
+        pems: [pki.proxyClient.key, pki.proxyClient.cert, pki.frontProxyCa.key, pki.clientCa.key],
+      });
+    },
     // Like RBAC's system:discovery for every authenticated user, plus the HPA's access to custom metrics.
     allow: (spec) =>
       spec.nonResourceAttributes !== undefined ||
@@ -186,5 +197,12 @@ describe('authentication and authorization (SPEC 8)', () => {
   it('serves the health probes without authentication', async () => {
     for (const path of ['/healthz', '/livez', '/readyz'])
       expect((await getJson(`${adapter.url}${path}`)).status).toBe(200);
+  });
+});
+
+describe('logs', () => {
+  it("hold no token (the kube API's or the users') and no key or certificate", () => {
+    expect(scan.lines()).toBeGreaterThan(0);
+    expectNoLeaks(scan);
   });
 });

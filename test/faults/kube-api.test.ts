@@ -23,6 +23,7 @@ import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.js'
 import { addFakeAuth } from '../support/fake-kube-auth.js';
 import { getJson } from '../support/https.js';
 import { makeCa } from '../support/pki.js';
+import { expectNoLeaks, scanLogs, type LogScan } from '../support/secret-scan.js';
 import { POD, queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
 
 /** NB: functional deadlines, not benchmarks. */
@@ -31,6 +32,8 @@ const MARGIN_MS = 5000;
 const BOOT_MARGIN_MS = 10_000;
 const FAST_MS = 2000;
 const FEW_SOCKETS = 4;
+/** How long the adapter reuses a TokenReview or SubjectAccessReview answer (src/kube: upstream's default). */
+const REVIEW_TTL_MS = 10_000;
 /** The adapter's request deadline: --prometheus-timeout (10 s by default) + 5 s. */
 const REQUEST_TIMEOUT_MS = 15_000;
 const BASE = '/apis/custom.metrics.k8s.io/v1beta2';
@@ -144,11 +147,14 @@ describe('adapter started against an unusable Kubernetes API', () => {
 describe('running adapter whose Kubernetes API fails', () => {
   let proxy: TcpFaultProxy;
   let adapter: AdapterProcess;
+  let scan: LogScan;
 
   beforeAll(async () => {
     const proxied = await proxiedKubeconfig();
     proxy = proxied.proxy;
-    adapter = await startAdapterProcess(ADAPTER_ENTRY, adapterArgs(proxied.kubeconfig, 'running'));
+    adapter = await startAdapterProcess(ADAPTER_ENTRY, adapterArgs(proxied.kubeconfig, 'running'), {
+      onSpawn: (child) => (scan = scanLogs(child, { secrets: [api.token, ...Object.keys(USERS)] })),
+    });
     cleanups.push(() => adapter.child.stop());
     await waitUntilReady(adapter.url);
   }, 60_000);
@@ -165,12 +171,13 @@ describe('running adapter whose Kubernetes API fails', () => {
     return Math.max(selected.ms, discovery.ms);
   }
 
-  it('hangs: cached requests keep answering; the others answer 503 naming the review within the timeout', async () => {
+  it('hangs: requests answered before keep answering, past the cache TTL too; never-seen ones 503 within the timeout', async () => {
     expect(valuesOf((await getJson(`${adapter.url}${SELECTED}`, as('hpa-token'))).body)).toEqual({
       [POD.a]: '3500m',
       [POD.b]: '80500m',
     });
     expect((await getJson(`${adapter.url}${BASE}`, as('hpa-token'))).status).toBe(200);
+    const reviewedAt = Date.now();
 
     await proxy.setMode({ kind: 'hang' });
     try {
@@ -198,6 +205,11 @@ describe('running adapter whose Kubernetes API fails', () => {
       for (const { ms } of [authz, authn]) expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + MARGIN_MS);
       expect(adapter.child.hasExited()).toBe(false);
 
+      // Past the TTL of the reviews answered before the hang, the API known to be down: their last answers serve.
+      const pastTtl = reviewedAt + REVIEW_TTL_MS + 500 - Date.now();
+      if (pastTtl > 0) await new Promise((r) => setTimeout(r, pastTtl));
+      const staleMs = await expectCachedAnswers('hpa-token');
+
       await proxy.setMode({ kind: 'pass' });
       const recoveryMs = await timeToRecover(
         'reviews after the API is back',
@@ -213,8 +225,9 @@ describe('running adapter whose Kubernetes API fails', () => {
       );
       reportFault(
         'Kubernetes API hangs (adapter running)',
-        `requests whose TokenReview/SubjectAccessReview are cached (10 s) keep answering 200 in ≤ ${cachedMs} ms, ` +
-          `pods from the watch cache; the others 503 "cannot authorize the request: the Kubernetes ` +
+        `requests whose TokenReview/SubjectAccessReview were answered before keep answering 200 in ≤ ${cachedMs} ms ` +
+          `(${staleMs} ms past the 10 s cache TTL: the last answers), pods from the watch cache; never-seen ` +
+          `ones 503 "cannot authorize the request: the Kubernetes ` +
           `SubjectAccessReview API is unavailable" after ${Math.max(authz.ms, authn.ms)} ms`,
         `${recoveryMs} ms`,
       );
@@ -262,6 +275,12 @@ describe('running adapter whose Kubernetes API fails', () => {
       await proxy.setMode({ kind: 'pass' });
     }
   }, 90_000);
+
+  it("logged the review failures without a token (the adapter's or the users')", () => {
+    for (const what of ['TokenReview', 'SubjectAccessReview'])
+      expect(adapter.child.logs()).toContain(`"msg":"${what} failed"`);
+    expectNoLeaks(scan);
+  });
 });
 
 async function waitForFewSockets(proxy: TcpFaultProxy): Promise<void> {

@@ -13,6 +13,7 @@ import { kubectlGetRaw } from '../support/kubectl.js';
 import { makeCa, makeLeaf, type TestCert } from '../support/pki.js';
 import { POD, queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
 import { percentile } from '../bench/stats.js';
+import { expectNoLeaks, scanLogs, type LogScan } from '../support/secret-scan.js';
 
 const MODE = process.env.LOAD === 'full' ? 'full' : 'quick';
 const SIZE = { quick: { clients: 40, durationMs: 8000 }, full: { clients: 200, durationMs: 60_000 } }[MODE];
@@ -107,6 +108,7 @@ const expectStatus = (code: number, message: string | RegExp) => (answer: Answer
 const unauthorized = expectStatus(401, 'Unauthorized');
 
 let cluster: ClusterHarness;
+let scan: LogScan;
 const agents: Agent[] = [];
 let callers: Caller[];
 
@@ -115,6 +117,12 @@ beforeAll(async () => {
     rulesFile: QUEUE_WORKER_RULES,
     backfill: queueWorkerOpenMetrics(),
     users: { 'hpa-token': HPA, 'bob-token': BOB },
+    onAdapterSpawn: (child, pki) => {
+      scan = scanLogs(child, {
+        secrets: ['hpa-token', 'bob-token', 'stolen-token'],
+        pems: [pki.proxyClient.key, pki.proxyClient.cert, pki.frontProxyCa.key, pki.clientCa.key],
+      });
+    },
     // Like RBAC: discovery for every authenticated user, custom metrics for the HPA only.
     allow: (spec) =>
       (spec.nonResourceAttributes !== undefined && (spec.groups ?? []).includes('system:authenticated')) ||
@@ -373,6 +381,11 @@ describe(`authentication and authorization under load (${SIZE.clients} clients, 
       // NB: three tokens reach the adapter directly (hpa, bob, stolen); the front's callers come with certificates.
       expect(tokenReviews).toBeLessThanOrEqual(3 * perTtl);
       expect(cluster.adapter.child.hasExited()).toBe(false);
+      // NB: the refused CN is logged (a warning per request); the tokens and certificates never are.
+      expect(cluster.adapter.child.logs()).toContain(
+        'front-proxy certificate has a common name that is not allowed',
+      );
+      expectNoLeaks(scan);
     },
     SIZE.durationMs + 60_000,
   );

@@ -31,8 +31,8 @@ export interface ClusterHarnessOptions {
   prepare?: (api: FakeKubeApi) => void;
   /** More adapter flags, after the harness's own. */
   adapterArgs?: string[];
-  /** Called with the adapter process before it logs anything (e.g. to scan every log line). */
-  onAdapterSpawn?: (child: ManagedChild) => void;
+  /** Called with the adapter process before it logs anything (e.g. to scan every log line), and the cluster's PKI. */
+  onAdapterSpawn?: (child: ManagedChild, pki: ClusterPki) => void;
 }
 
 /** The certificates of the harness's cluster, for tests that connect to the adapter directly. */
@@ -92,7 +92,9 @@ export async function startClusterHarness(options: ClusterHarnessOptions): Promi
         `--cert-dir=${join(dir, 'cert')}`,
         ...(options.adapterArgs ?? []),
       ],
-      options.onAdapterSpawn === undefined ? {} : { onSpawn: options.onAdapterSpawn },
+      {
+        onSpawn: (child) => options.onAdapterSpawn?.(child, { frontProxyCa, proxyClient, clientCa }),
+      },
     );
     stops.push(() => adapter.child.stop());
     await waitUntilReady(adapter.url);

@@ -397,7 +397,7 @@ describe('parseOptions: startup errors are one line saying what is wrong and how
       [CONFIG, '--prometheus-header=X-Scope-OrgID'],
       'invalid --prometheus-header "X-Scope-OrgID": expected Key=Value',
     ],
-    [[CONFIG, '--prometheus-header=Bad Key=v'], '"Bad Key" is not a valid HTTP header name'],
+    [[CONFIG, '--prometheus-header=Bad Key=v'], '"Bad…" is not a valid HTTP header name'],
     [[CONFIG, '--prometheus-header==v'], '"" is not a valid HTTP header name'],
     [[CONFIG, '--prometheus-header=X-A=a\r\nX-B: b'], 'the value has a control or non-Latin-1 character'],
     [
