@@ -226,7 +226,7 @@ describe('running adapter whose Kubernetes API fails', () => {
       reportFault(
         'Kubernetes API hangs (adapter running)',
         `requests whose TokenReview/SubjectAccessReview were answered before keep answering 200 in ≤ ${cachedMs} ms ` +
-          `(${staleMs} ms past the 10 s cache TTL: the last answers), pods from the watch cache; never-seen ` +
+          `(${staleMs} ms once past the 10 s cache TTL: the last answers), pods from the watch cache; never-seen ` +
           `ones 503 "cannot authorize the request: the Kubernetes ` +
           `SubjectAccessReview API is unavailable" after ${Math.max(authz.ms, authn.ms)} ms`,
         `${recoveryMs} ms`,
