@@ -108,10 +108,6 @@ export class ReviewCache<V> {
     return refresh();
   }
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   async #review(key: string, review: () => Promise<V>): Promise<V> {
     try {
       const value = await review();
