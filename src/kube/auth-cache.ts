@@ -60,6 +60,8 @@ export class InFlight<K, V> {
 
 /** How long past its TTL a review answer may still be served while the Kubernetes API is unavailable. */
 export const DEFAULT_STALE_ANSWER_MS = 5 * 60_000;
+/** While the API is unavailable, how often a review may probe it. */
+export const UNAVAILABLE_RETRY_MS = 1000;
 
 export interface ReviewCacheOptions<V> {
   maxEntries: number;
@@ -77,17 +79,22 @@ export interface ReviewCacheOptions<V> {
 /**
  * Review answers (TokenReview, SubjectAccessReview) by key: an answer is reused for its TTL, then reviewed again;
  * concurrent reviews of one key share one call. While the API is unavailable (a review failed as unavailable and
- * none has succeeded since), the last answer for a key, up to `staleForMs` past its TTL, is served at once and
- * revalidated in the background, and a review that fails as unavailable falls back to it. So an outage of the
- * Kubernetes API does not fail requests that were answered before it, as RBAC in the kube-apiserver keeps deciding
- * from its cache; an answer never outlives its TTL + `staleForMs`. Keys without a last answer wait for the review.
+ * none has succeeded since), one review per {@link UNAVAILABLE_RETRY_MS} probes it and nobody else waits: the last
+ * answer for a key, up to `staleForMs` past its TTL, is served at once (and a review that fails as unavailable falls
+ * back to it), and a key without one fails at once with the last error. So an outage of the Kubernetes API fails
+ * no request answered before it (as RBAC in the kube-apiserver keeps deciding from its cache), does not make the
+ * others wait for the client's timeout, and is not hammered by a busy adapter; an answer never outlives its TTL +
+ * `staleForMs`.
  */
 export class ReviewCache<V> {
   readonly #entries: TtlCache<string, { value: V; freshUntil: number }>;
   readonly #inFlight = new InFlight<string, V>();
   readonly #now: () => number;
   readonly #staleForMs: number;
-  #unavailable = false;
+  /** The last unavailable error, while no review has succeeded since. */
+  #unavailable: { error: Error } | undefined;
+  /** While unavailable, no review starts before this time (ms). */
+  #retryAt = 0;
 
   constructor(private readonly options: ReviewCacheOptions<V>) {
     this.#now = options.now ?? Date.now;
@@ -97,28 +104,32 @@ export class ReviewCache<V> {
 
   /** The answer for `key`: cached, or from `review` (which rejects as the API fails). */
   get(key: string, review: () => Promise<V>): Promise<V> {
+    const now = this.#now();
     const entry = this.#entries.get(key);
-    if (entry !== undefined && entry.freshUntil > this.#now()) return Promise.resolve(entry.value);
+    if (entry !== undefined && entry.freshUntil > now) return Promise.resolve(entry.value);
     const refresh = () => this.#inFlight.run(key, () => this.#review(key, review));
-    if (entry !== undefined && this.#unavailable) {
-      refresh().catch(() => undefined);
-      this.options.onStale?.(this.#now() - entry.freshUntil);
-      return Promise.resolve(entry.value);
-    }
-    return refresh();
+    const unavailable = this.#unavailable;
+    if (unavailable === undefined) return refresh();
+    const probe = now >= this.#retryAt;
+    if (probe) this.#retryAt = now + UNAVAILABLE_RETRY_MS;
+    if (entry === undefined) return probe ? refresh() : Promise.reject(unavailable.error);
+    if (probe) refresh().catch(() => undefined);
+    this.options.onStale?.(now - entry.freshUntil);
+    return Promise.resolve(entry.value);
   }
 
   async #review(key: string, review: () => Promise<V>): Promise<V> {
     try {
       const value = await review();
-      this.#unavailable = false;
+      this.#unavailable = undefined;
       const ttl = this.options.ttlOf(value);
       // NB: a TTL that is not positive stores nothing and drops the last answer.
       this.#entries.set(key, { value, freshUntil: this.#now() + ttl }, ttl > 0 ? ttl + this.#staleForMs : 0);
       return value;
     } catch (error) {
       if (!this.options.isUnavailable(error)) throw error;
-      this.#unavailable = true;
+      this.#unavailable = { error: error instanceof Error ? error : new Error(String(error)) };
+      this.#retryAt = this.#now() + UNAVAILABLE_RETRY_MS;
       const last = this.#entries.get(key);
       if (last === undefined) throw error;
       this.options.onStale?.(this.#now() - last.freshUntil);

@@ -171,7 +171,7 @@ describe('running adapter whose Kubernetes API fails', () => {
     return Math.max(selected.ms, discovery.ms);
   }
 
-  it('hangs: requests answered before keep answering, past the cache TTL too; never-seen ones 503 within the timeout', async () => {
+  it('hangs: requests answered before keep answering, past the cache TTL too; never-seen ones 503, at once once known down', async () => {
     expect(valuesOf((await getJson(`${adapter.url}${SELECTED}`, as('hpa-token'))).body)).toEqual({
       [POD.a]: '3500m',
       [POD.b]: '80500m',
@@ -209,6 +209,23 @@ describe('running adapter whose Kubernetes API fails', () => {
       const pastTtl = reviewedAt + REVIEW_TTL_MS + 500 - Date.now();
       if (pastTtl > 0) await new Promise((r) => setTimeout(r, pastTtl));
       const staleMs = await expectCachedAnswers('hpa-token');
+      // The API known to be down, tokens never seen fail at once, but for one probe per second (which waits).
+      const newcomers = await Promise.all(
+        [1, 2, 3, 4, 5].map((i) =>
+          timed(() => getJson(`${adapter.url}${BASE}`, { ...as(`newcomer-token-${i}`), timeoutMs: 30_000 })),
+        ),
+      );
+      for (const { value } of newcomers) {
+        expectStatusError(
+          value,
+          503,
+          'ServiceUnavailable',
+          /^cannot authenticate the request: the Kubernetes TokenReview API is unavailable$/,
+        );
+      }
+      const fastFailures = newcomers.filter((n) => n.ms < FAST_MS);
+      expect(fastFailures.length).toBeGreaterThanOrEqual(newcomers.length - 1);
+      const fastMs = Math.max(...fastFailures.map((n) => n.ms));
 
       await proxy.setMode({ kind: 'pass' });
       const recoveryMs = await timeToRecover(
@@ -227,8 +244,8 @@ describe('running adapter whose Kubernetes API fails', () => {
         'Kubernetes API hangs (adapter running)',
         `requests whose TokenReview/SubjectAccessReview were answered before keep answering 200 in ≤ ${cachedMs} ms ` +
           `(${staleMs} ms once past the 10 s cache TTL: the last answers), pods from the watch cache; never-seen ` +
-          `ones 503 "cannot authorize the request: the Kubernetes ` +
-          `SubjectAccessReview API is unavailable" after ${Math.max(authz.ms, authn.ms)} ms`,
+          `ones 503 "cannot authorize the request: the Kubernetes SubjectAccessReview API is unavailable" after ` +
+          `${Math.max(authz.ms, authn.ms)} ms until a review has failed, then in ≤ ${fastMs} ms (one probe a second waits)`,
         `${recoveryMs} ms`,
       );
     } finally {

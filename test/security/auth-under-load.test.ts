@@ -3,10 +3,13 @@
  * by many concurrent keep-alive clients to the built adapter in cluster mode (fake kube API replaying recorded
  * reviews, real Prometheus, the aggregator front). Every answer must be the one its credentials deserve (never a
  * cached decision of another identity), and the TokenReview/SubjectAccessReview caches must hold under concurrency.
- * Sized by LOAD: LOAD=full (`npm run load`) 200 clients for 60 s; otherwise 40 clients for 8 s.
+ * Then the Kubernetes API goes away under the same load: everyone answered before keeps the same answer, past the
+ * review cache TTL too, and a newcomer gets a 503 at once. Sized by LOAD: LOAD=full (`npm run load`) 200 clients
+ * for 60 s, then 30 s without the API; otherwise 40 clients for 8 s, then 12 s.
  */
 import { Agent, request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEFAULT_KUBE_TIMEOUT_MS } from '../../src/kube/kube-client.js';
 import { QUEUE_WORKER_RULES } from '../support/adapter.js';
 import { startClusterHarness, type ClusterHarness } from '../support/cluster-harness.js';
 import { kubectlGetRaw } from '../support/kubectl.js';
@@ -16,7 +19,10 @@ import { percentile } from '../bench/stats.js';
 import { expectNoLeaks, scanLogs, type LogScan } from '../support/secret-scan.js';
 
 const MODE = process.env.LOAD === 'full' ? 'full' : 'quick';
-const SIZE = { quick: { clients: 40, durationMs: 8000 }, full: { clients: 200, durationMs: 60_000 } }[MODE];
+const SIZE = {
+  quick: { clients: 40, durationMs: 8000, outageMs: 12_000 },
+  full: { clients: 200, durationMs: 60_000, outageMs: 30_000 },
+}[MODE];
 /** The adapter's review caches: TokenReview and SubjectAccessReview answers live 10 s (upstream's defaults). */
 const REVIEW_TTL_MS = 10_000;
 
@@ -109,8 +115,12 @@ const unauthorized = expectStatus(401, 'Unauthorized');
 
 let cluster: ClusterHarness;
 let scan: LogScan;
+/** Reviews the adapter logged as failed (one line per failed TokenReview or SubjectAccessReview call). */
+let failedReviews = 0;
 const agents: Agent[] = [];
 let callers: Caller[];
+/** A bearer token the adapter has never seen (for the outage). */
+let newcomer: Caller;
 
 beforeAll(async () => {
   cluster = await startClusterHarness({
@@ -118,6 +128,9 @@ beforeAll(async () => {
     backfill: queueWorkerOpenMetrics(),
     users: { 'hpa-token': HPA, 'bob-token': BOB },
     onAdapterSpawn: (child, pki) => {
+      child.onLine((line) => {
+        if (/"msg":"(TokenReview|SubjectAccessReview) failed"/.test(line)) failedReviews++;
+      });
       scan = scanLogs(child, {
         secrets: ['hpa-token', 'bob-token', 'stolen-token'],
         pems: [pki.proxyClient.key, pki.proxyClient.cert, pki.frontProxyCa.key, pki.clientCa.key],
@@ -288,6 +301,16 @@ beforeAll(async () => {
       check: (a) => (a.status === 200 ? undefined : 'expected 200'),
     },
   ];
+  newcomer = {
+    name: 'a bearer token never seen before',
+    url: at(adapter.url),
+    via: agent(),
+    headers: bearer('newcomer-token'),
+    check: expectStatus(
+      503,
+      'cannot authenticate the request: the Kubernetes TokenReview API is unavailable',
+    ),
+  };
 }, 90_000);
 
 afterAll(async () => {
@@ -302,39 +325,73 @@ interface Tally {
   latenciesMs: number[];
 }
 
+interface Run {
+  rows: Array<{
+    caller: string;
+    sent: number;
+    wrong: number;
+    p50Ms: number;
+    p99Ms: number;
+    firstWrong?: string;
+  }>;
+  /** Every latency, ms. */
+  all: number[];
+  elapsedMs: number;
+}
+
+/** `clients` closed-loop clients, each going round `callers` from its own offset, for `durationMs`. */
+async function runCallers(of: readonly Caller[], clients: number, durationMs: number): Promise<Run> {
+  const tallies = new Map<string, Tally>(of.map((c) => [c.name, { sent: 0, wrong: 0, latenciesMs: [] }]));
+  const started = performance.now();
+  const deadline = started + durationMs;
+  const send = async (caller: Caller, tally: Tally) => {
+    tally.sent++;
+    const t0 = performance.now();
+    try {
+      const answer = await get(caller);
+      tally.latenciesMs.push(performance.now() - t0);
+      const wrong = caller.check(answer);
+      if (wrong !== undefined) {
+        tally.wrong++;
+        tally.firstWrong ??= `${wrong}, got ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
+      }
+    } catch (e) {
+      tally.wrong++;
+      tally.firstWrong ??= `no answer: ${(e as Error).message}`;
+    }
+  };
+  const client = async (index: number) => {
+    for (let i = index; performance.now() < deadline; i++) {
+      const caller = of[i % of.length]!;
+      await send(caller, tallies.get(caller.name)!);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
+  const elapsedMs = performance.now() - started;
+  const rows = [...tallies].map(([name, t]) => ({
+    caller: name,
+    sent: t.sent,
+    wrong: t.wrong,
+    p50Ms: Math.round(percentile(t.latenciesMs, 50)),
+    p99Ms: Math.round(percentile(t.latenciesMs, 99)),
+    ...(t.firstWrong === undefined ? {} : { firstWrong: t.firstWrong }),
+  }));
+  return { rows, all: [...tallies.values()].flatMap((t) => t.latenciesMs), elapsedMs };
+}
+
+const summary = (title: string, run: Run, extra: string) =>
+  process.stdout.write(
+    `${title}: ${run.all.length} answers in ${Math.round(run.elapsedMs)} ms from ${SIZE.clients} clients; ` +
+      `p50 ${Math.round(percentile(run.all, 50))} ms, p99 ${Math.round(percentile(run.all, 99))} ms; ${extra}\n` +
+      `${JSON.stringify(run.rows, null, 1)}\n`,
+  );
+
 describe(`authentication and authorization under load (${SIZE.clients} clients, ${SIZE.durationMs / 1000} s)`, () => {
   it(
     'answers every caller exactly what its credentials deserve, with the review caches holding',
     async () => {
-      const tallies = new Map<string, Tally>(
-        callers.map((c) => [c.name, { sent: 0, wrong: 0, latenciesMs: [] }]),
-      );
       const reviewsBefore = cluster.auth.reviews.length;
       const tokenReviewsBefore = cluster.auth.tokenReviews;
-      const started = performance.now();
-      const deadline = started + SIZE.durationMs;
-      const send = async (caller: Caller, tally: Tally) => {
-        tally.sent++;
-        const t0 = performance.now();
-        try {
-          const answer = await get(caller);
-          tally.latenciesMs.push(performance.now() - t0);
-          const wrong = caller.check(answer);
-          if (wrong !== undefined) {
-            tally.wrong++;
-            tally.firstWrong ??= `${wrong}, got ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
-          }
-        } catch (e) {
-          tally.wrong++;
-          tally.firstWrong ??= `no answer: ${(e as Error).message}`;
-        }
-      };
-      const client = async (index: number) => {
-        for (let i = index; performance.now() < deadline; i++) {
-          const caller = callers[i % callers.length]!;
-          await send(caller, tallies.get(caller.name)!);
-        }
-      };
       // NB: the real kubectl, through the front, in the middle of the load.
       const kubectlRuns = (async () => {
         await new Promise((r) => setTimeout(r, SIZE.durationMs / 3));
@@ -343,26 +400,14 @@ describe(`authentication and authorization under load (${SIZE.clients} clients, 
           kubectlGetRaw(cluster.front.url, SELECTED, 'bob-token'),
         ]);
       })();
-      await Promise.all(Array.from({ length: SIZE.clients }, (_, i) => client(i)));
-      const elapsedMs = performance.now() - started;
+      const { rows, elapsedMs, ...run } = await runCallers(callers, SIZE.clients, SIZE.durationMs);
       const [kubectlHpa, kubectlBob] = await kubectlRuns;
-
-      const rows = [...tallies].map(([name, t]) => ({
-        caller: name,
-        sent: t.sent,
-        wrong: t.wrong,
-        p50Ms: Math.round(percentile(t.latenciesMs, 50)),
-        p99Ms: Math.round(percentile(t.latenciesMs, 99)),
-        ...(t.firstWrong === undefined ? {} : { firstWrong: t.firstWrong }),
-      }));
-      const all = [...tallies.values()].flatMap((t) => t.latenciesMs);
       const reviews = cluster.auth.reviews.slice(reviewsBefore);
       const tokenReviews = cluster.auth.tokenReviews - tokenReviewsBefore;
-      process.stdout.write(
-        `auth under load: ${all.length} answers in ${Math.round(elapsedMs)} ms from ${SIZE.clients} clients; ` +
-          `p50 ${Math.round(percentile(all, 50))} ms, p99 ${Math.round(percentile(all, 99))} ms; ` +
-          `${reviews.length} SubjectAccessReviews, ${tokenReviews} TokenReviews\n` +
-          `${JSON.stringify(rows, null, 1)}\n`,
+      summary(
+        'auth under load',
+        { rows, elapsedMs, ...run },
+        `${reviews.length} SubjectAccessReviews, ${tokenReviews} TokenReviews`,
       );
 
       expect(rows.filter((r) => r.wrong > 0)).toEqual([]);
@@ -388,5 +433,29 @@ describe(`authentication and authorization under load (${SIZE.clients} clients, 
       expectNoLeaks(scan);
     },
     SIZE.durationMs + 60_000,
+  );
+
+  it(
+    'with the Kubernetes API gone: everyone answered before keeps the same answer past the cache TTL; a newcomer 503s at once',
+    async () => {
+      await cluster.api.stop();
+      const failedBefore = failedReviews;
+      // NB: no kubectl here (its discovery reads /apis from the API); the front proxies the metrics group alone.
+      const { rows, ...run } = await runCallers([...callers, newcomer], SIZE.clients, SIZE.outageMs);
+      summary('auth under load, kube API gone', { rows, ...run }, `past the ${REVIEW_TTL_MS / 1000} s TTL`);
+      expect(SIZE.outageMs).toBeGreaterThan(REVIEW_TTL_MS);
+      expect(rows.filter((r) => r.wrong > 0)).toEqual([]);
+      for (const row of rows) expect(row.sent).toBeGreaterThan(0);
+      // A functional deadline: a refused connection fails the review at once, far within the 10 s kube timeout.
+      expect(rows.find((r) => r.caller === newcomer.name)?.p99Ms).toBeLessThan(DEFAULT_KUBE_TIMEOUT_MS / 2);
+      // Not hammered: about one probe per second per review cache (tokens, decisions), plus the first failures.
+      const failed = failedReviews - failedBefore;
+      process.stdout.write(`failed reviews during the outage: ${failed}\n`);
+      expect(failed).toBeGreaterThan(0);
+      expect(failed).toBeLessThanOrEqual(2 * (Math.ceil(run.elapsedMs / 1000) + 1) + 10);
+      expect(cluster.adapter.child.hasExited()).toBe(false);
+      expectNoLeaks(scan);
+    },
+    SIZE.outageMs + 60_000,
   );
 });

@@ -102,6 +102,44 @@ describe('ReviewCache', () => {
     expect(await t.cache.get('k', t.review)).toBe('deny-2');
   });
 
+  it('while the API is down, starts at most one background review per second however many answers it serves', async () => {
+    const t = setup();
+    t.outcomes.push('allow-a', 'allow-b', UNAVAILABLE);
+    await t.cache.get('a', t.review);
+    await t.cache.get('b', t.review);
+    t.clock.now += 10_000;
+    expect(await t.cache.get('a', t.review)).toBe('allow-a');
+    expect(t.calls()).toBe(3);
+    const down = () => {
+      t.outcomes.push(UNAVAILABLE);
+      return t.review();
+    };
+    for (let i = 0; i < 50; i++) {
+      expect(await t.cache.get(i % 2 === 0 ? 'a' : 'b', down)).toBe(i % 2 === 0 ? 'allow-a' : 'allow-b');
+      t.clock.now += 10;
+    }
+    // NB: 500 ms of answers within a second of the failure: no review started.
+    expect(t.calls()).toBe(3);
+    t.clock.now += 1_000;
+    for (const key of ['a', 'b', 'a']) await t.cache.get(key, down);
+    expect(t.calls()).toBe(4);
+  });
+
+  it('while the API is down, fails a key without an answer at once, except one probe per second', async () => {
+    const t = setup();
+    t.outcomes.push(UNAVAILABLE);
+    await expect(t.cache.get('a', t.review)).rejects.toBe(UNAVAILABLE);
+    for (const key of ['b', 'c', 'a']) await expect(t.cache.get(key, t.review)).rejects.toBe(UNAVAILABLE);
+    expect(t.calls()).toBe(1);
+    t.clock.now += 1_000;
+    t.outcomes.push('allow-b');
+    expect(await t.cache.get('b', t.review)).toBe('allow-b');
+    // The probe succeeded: the API is back, and every key is reviewed again.
+    t.outcomes.push('allow-c');
+    expect(await t.cache.get('c', t.review)).toBe('allow-c');
+    expect(t.calls()).toBe(3);
+  });
+
   it('never serves an answer beyond its TTL + staleForMs, and keys without an answer fail', async () => {
     const t = setup(60_000);
     t.outcomes.push('deny-1', UNAVAILABLE, UNAVAILABLE);
@@ -126,7 +164,8 @@ describe('ReviewCache', () => {
     await t.cache.get('k', t.review);
     t.clock.now += 10_000;
     expect(await t.cache.get('k', t.review)).toBe('allow-1');
-    await t.cache.get('other', t.review);
+    t.clock.now += 1_000;
+    expect(await t.cache.get('other', t.review)).toBe('allow-2');
     t.clock.now += 10_000;
     expect(await t.cache.get('k', t.review)).toBe('allow-3');
     expect(t.calls()).toBe(4);

@@ -302,7 +302,7 @@ describe('createAuthenticator (SPEC 8 order)', () => {
     expect(kube.posts).toHaveLength(1);
   });
 
-  it('(3) a failing TokenReview API is a 503 without the token, and is not cached', async () => {
+  it('(3) a failing TokenReview API is a 503 without the token, asked again at most once a second', async () => {
     const kube = tokenKube(() => {
       throw new KubeApiError(
         'timeout',
@@ -310,7 +310,8 @@ describe('createAuthenticator (SPEC 8 order)', () => {
       );
     });
     const logger = new RecordingLogger();
-    const authenticator = createAuthenticator({ config: () => config, kube, logger });
+    let now = Date.now();
+    const authenticator = createAuthenticator({ config: () => config, kube, logger, now: () => now });
     const attempt = authenticator.authenticate(request({ authorization: [`Bearer ${TOKEN}`] }));
     await expect(attempt).rejects.toBeInstanceOf(StatusError);
     await expect(attempt).rejects.toMatchObject({
@@ -318,6 +319,11 @@ describe('createAuthenticator (SPEC 8 order)', () => {
       reason: 'ServiceUnavailable',
       message: 'cannot authenticate the request: the Kubernetes TokenReview API is unavailable',
     });
+    await expect(authenticator.authenticate(request({ authorization: [`Bearer ${TOKEN}`] }))).rejects.toThrow(
+      StatusError,
+    );
+    expect(kube.posts).toHaveLength(1);
+    now += 1000;
     await expect(authenticator.authenticate(request({ authorization: [`Bearer ${TOKEN}`] }))).rejects.toThrow(
       StatusError,
     );

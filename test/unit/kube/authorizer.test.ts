@@ -170,14 +170,15 @@ describe('createAuthorizer (SPEC 8)', () => {
     ['unreachable', new KubeApiError('unreachable', 'connect ECONNREFUSED 10.0.0.1:443'), 503],
     ['forbidden to the adapter', new KubeApiError('http', 'POST ...: 403 Forbidden', 403), 503],
   ])(
-    'answers 503 when the SubjectAccessReview API is %s, and does not cache it',
+    'answers 503 when the SubjectAccessReview API is %s, asking it again at most once a second',
     async (_name, error, code) => {
       const kube = new FakeKubeClient();
       kube.postHandlers.set(SUBJECT_ACCESS_REVIEW_PATH, () => {
         throw error;
       });
       const logger = new RecordingLogger();
-      const authorizer = createAuthorizer({ kube, logger });
+      let now = 5_000_000;
+      const authorizer = createAuthorizer({ kube, logger, now: () => now });
       const attempt = authorizer.authorize(ALICE, POD_METRIC, NEVER);
       await expect(attempt).rejects.toBeInstanceOf(StatusError);
       await expect(attempt).rejects.toMatchObject({
@@ -185,6 +186,9 @@ describe('createAuthorizer (SPEC 8)', () => {
         message: 'cannot authorize the request: the Kubernetes SubjectAccessReview API is unavailable',
         cause: error,
       });
+      await expect(authorizer.authorize(ALICE, POD_METRIC, NEVER)).rejects.toThrow(StatusError);
+      expect(kube.posts).toHaveLength(1);
+      now += 1000;
       await expect(authorizer.authorize(ALICE, POD_METRIC, NEVER)).rejects.toThrow(StatusError);
       expect(kube.posts).toHaveLength(2);
       expect(logger.lines[0]).toMatchObject({ level: 'warn', msg: 'SubjectAccessReview failed' });
