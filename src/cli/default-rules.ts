@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Document } from 'yaml';
 import { DEFAULT_RATE_INTERVAL, defaultRules, DefaultRulesOptionError } from '../rules/default-rules.js';
+import { tokenizeArgs, UsageError } from './args.js';
 
 export const DEFAULT_RULES_USAGE =
   'usage: prometheus-metrics-adapter default-rules [--rate-interval=5m] [--label-prefix=PREFIX] [--output=FILE]';
@@ -18,12 +19,10 @@ resourceRules for kubectl top from cadvisor's CPU and working-set memory.
   --output=FILE, -o FILE    write the rules to FILE instead of standard output
 `;
 
-const FLAGS = new Map<string, 'rateInterval' | 'labelPrefix' | 'output'>([
-  ['--rate-interval', 'rateInterval'],
-  ['--label-prefix', 'labelPrefix'],
-  ['--output', 'output'],
-  ['-o', 'output'],
-]);
+const FLAGS = {
+  values: ['--rate-interval', '--label-prefix', '--output'],
+  aliases: { '-o': '--output' },
+} as const;
 
 const FLAG_OF_OPTION = { rateInterval: '--rate-interval', labelPrefix: '--label-prefix' } as const;
 
@@ -42,26 +41,23 @@ export function defaultRulesCommand(
     err.write(`error: ${message}\n`);
     return code;
   };
-  const values: { rateInterval?: string; labelPrefix?: string; output?: string } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') {
-      out.write(HELP);
-      return 0;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq < 0 ? arg : arg.slice(0, eq);
-    const option = FLAGS.get(flag);
-    if (option === undefined) {
-      const what = arg.startsWith('-')
-        ? `unknown flag ${flag}`
-        : `unexpected argument ${JSON.stringify(arg)}`;
-      return fail(`${what}; ${DEFAULT_RULES_USAGE}`, 2);
-    }
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) return fail(`${flag} needs a value; ${DEFAULT_RULES_USAGE}`, 2);
-    values[option] = value;
+  let args;
+  try {
+    args = tokenizeArgs(argv, FLAGS);
+  } catch (e) {
+    if (e instanceof UsageError) return fail(`${e.message}; ${DEFAULT_RULES_USAGE}`, 2);
+    throw e;
   }
+  if (args.help) {
+    out.write(HELP);
+    return 0;
+  }
+  // NB: a flag given twice takes its last value.
+  const values = {
+    rateInterval: args.values['--rate-interval'].at(-1),
+    labelPrefix: args.values['--label-prefix'].at(-1),
+    output: args.values['--output'].at(-1),
+  };
 
   let text: string;
   try {
