@@ -23,6 +23,7 @@ import {
 } from '../../src/cli/demo/adapter-process.js';
 import { spawnManaged } from '../../src/cli/demo/child.js';
 import { startPrometheus } from '../../src/cli/demo/prometheus-process.js';
+import { UNAVAILABLE_RETRY_MS } from '../../src/kube/auth-cache.js';
 import { loadServingCert } from '../../src/server/serving-cert.js';
 import { ADAPTER_ENTRY, QUEUE_WORKER_RULES } from '../support/adapter.js';
 import { countLines } from '../support/fault-checks.js';
@@ -313,6 +314,8 @@ describe('adapters at --v=10 holding credentials', () => {
       const tokenReview = getAll(`${BASE}/${POD.a}/counter_qps`, { token: second }, 503);
       await expectLogged(tokenReview, 'TokenReview failed', 'ECONNREFUSED');
       await kubeFaults.setMode({ kind: 'hang' });
+      // NB: the API known to be down, a new token fails at once unless its review is the once-a-second probe.
+      await new Promise((r) => setTimeout(r, UNAVAILABLE_RETRY_MS + 200));
       // NB: the request's deadline (--prometheus-timeout + 5 s) comes before the kube client's 10 s.
       const hung = getAll(`${BASE}/${POD.a}/counter_qps`, { token: third }, 504);
       await expectLogged(hung, 'TokenReview failed', 'timed out after 10000 ms');
