@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
-import { tokenizeArgs, UsageError } from './cli/args.js';
+import { readFailure, tokenizeArgs, UsageError } from './cli/args.js';
 import { connectKubeSide, type KubeSide } from './cluster.js';
 import type { PrometheusAuth } from './kube/prometheus-auth-config.js';
 import { HELP_TEXT, OptionsError, parseOptions, type AdapterOptions } from './options.js';
@@ -338,11 +338,7 @@ function readFile(path: string, flag: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new StartupError(
-      `${flag}: cannot read ${path}${code === 'ENOENT' ? ': no such file' : code === 'EACCES' ? ': permission denied' : `: ${(e as Error).message}`}`,
-      { cause: e },
-    );
+    throw new StartupError(`${flag}: cannot read ${path}: ${readFailure(e)}`, { cause: e });
   }
 }
 

@@ -142,3 +142,12 @@ export function parseKeyValue(flag: string, text: string): [string, string] {
   if (at <= 0) throw new UsageError(`${flag} must be KEY=VALUE, got ${JSON.stringify(text)}`);
   return [text.slice(0, at), text.slice(at + 1)];
 }
+
+/** Why a file could not be read, in words (`no such file`, `permission denied`, `is a directory`), else the message. */
+export function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return error instanceof Error ? error.message : String(error);
+}

@@ -12,6 +12,7 @@ import {
   parseKeyValue,
   parseOutputFormat,
   parsePositiveDuration,
+  readFailure,
   tokenizeArgs,
   UsageError,
 } from '../args.js';
@@ -98,10 +99,7 @@ export async function checkCommand(
   try {
     text = readFileSync(args.config, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    io.stderr.write(`error: --config: cannot read ${args.config}: ${why}\n`);
+    io.stderr.write(`error: --config: cannot read ${args.config}: ${readFailure(e)}\n`);
     return 2;
   }
 

@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { createHttpPrometheusClient } from '../../prometheus/http-client.js';
 import { ConfigError } from '../../rules/config-error.js';
-import { parseHttpUrl, parseOutputFormat, parsePositiveDuration, tokenizeArgs, UsageError } from '../args.js';
+import {
+  parseHttpUrl,
+  parseOutputFormat,
+  parsePositiveDuration,
+  readFailure,
+  tokenizeArgs,
+  UsageError,
+} from '../args.js';
 import { explain } from './explain.js';
 import { ApiPathError } from './parse-path.js';
 import { renderText } from './report.js';
@@ -120,9 +127,7 @@ export async function explainCommand(argv: readonly string[], io: ExplainIo): Pr
   try {
     rulesText = readFileSync(args.config, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(e);
-    io.stderr.write(`error: --config: cannot read ${args.config}: ${why}\n`);
+    io.stderr.write(`error: --config: cannot read ${args.config}: ${readFailure(e)}\n`);
     return 2;
   }
   try {

@@ -9,7 +9,14 @@ import { createHttpPrometheusClient } from '../../prometheus/http-client.js';
 import { createEngine } from '../../providers/engine.js';
 import { loadRules } from '../../rules/compile-rules.js';
 import { ConfigError } from '../../rules/config-error.js';
-import { parseHttpUrl, parseOutputFormat, parsePositiveDuration, tokenizeArgs, UsageError } from '../args.js';
+import {
+  parseHttpUrl,
+  parseOutputFormat,
+  parsePositiveDuration,
+  readFailure,
+  tokenizeArgs,
+  UsageError,
+} from '../args.js';
 import { createAdapterMetricReader } from './adapter-metric-reader.js';
 import { convertManifest, hpaAsV2 } from './convert.js';
 import {
@@ -214,10 +221,7 @@ async function readFiles(files: readonly string[], io: HpaIo): Promise<SourceDoc
     try {
       texts.push([file, readFileSync(file, 'utf8')]);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-      throw new ManifestError(`cannot read ${file}: ${why}`, { cause: e });
+      throw new ManifestError(`cannot read ${file}: ${readFailure(e)}`, { cause: e });
     }
   }
   return texts.map(([source, text]) => readDocuments(text, source));
