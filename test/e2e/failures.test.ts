@@ -2,35 +2,24 @@
  * Bad input and dead dependencies, against the built adapter process: clear startup errors, Status errors within
  * the timeout, and discovery that keeps serving.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { AdapterProcess } from '../../src/cli/demo/adapter-process.js';
 import { startPrometheus, type PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
-import { ADAPTER_ENTRY, startStandaloneAdapter } from '../support/adapter.js';
+import { runAdapterToExit, startStandaloneAdapter } from '../support/adapter.js';
 import { getJson } from '../support/https.js';
 import { POD, queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'pma-failures-'));
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function runAdapter(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [ADAPTER_ENTRY, ...args], { timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const runAdapter = (args: string[]) => runAdapterToExit(args, 20_000);
 
 describe('startup errors say what to fix', () => {
   it('refuses an invalid rules file, naming the file, line, column and YAML path', async () => {

@@ -4,7 +4,6 @@
  * Requests authenticate with a bearer token (TokenReview) and are authorized by SubjectAccessReview, both cached
  * 10 s; `*` requests select pods from the watch cache.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import {
 } from '../../src/cli/demo/adapter-process.js';
 import { startPrometheus, type PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
 import { DEFAULT_KUBE_TIMEOUT_MS } from '../../src/kube/kube-client.js';
-import { ADAPTER_ENTRY, QUEUE_WORKER_RULES } from '../support/adapter.js';
+import { ADAPTER_ENTRY, QUEUE_WORKER_RULES, runAdapterToExit } from '../support/adapter.js';
 import { expectStatusError, reportFault, timed, timeToRecover } from '../support/fault-checks.js';
 import { startTcpFaultProxy, type TcpFaultProxy } from '../support/fault-proxy.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.js';
@@ -91,15 +90,7 @@ const adapterArgs = (kubeconfig: string, name: string) => [
   `--cert-dir=${join(dir, `cert-${name}`)}`,
 ];
 
-function runToExit(args: string[]): Promise<{ code: number | null; stderr: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    execFile(process.execPath, [ADAPTER_ENTRY, ...args], { timeout: 60_000 }, (err, _stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-      resolve({ code, stderr, ms: Math.round(performance.now() - started) });
-    });
-  });
-}
+const runToExit = (args: string[]) => runAdapterToExit(args, 60_000);
 
 const valuesOf = (body: unknown) =>
   Object.fromEntries(

@@ -19,14 +19,13 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { waitUntilReady } from '../../src/cli/demo/adapter-process.js';
+import { listeningPort, waitUntilReady } from '../../src/cli/demo/adapter-process.js';
 import { spawnManaged, type ManagedChild } from '../../src/cli/demo/child.js';
 import { startPrometheus, type PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
 import { ADAPTER_ENTRY, QUEUE_WORKER_RULES } from '../support/adapter.js';
 import { entryScriptLines, readDockerfile } from '../support/dockerfile.js';
 import { getJson } from '../support/https.js';
 import { POD, queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
-import { waitFor } from '../support/wait.js';
 
 /** The Dockerfile's `USER`, as uid and gid. */
 function imageUser(): { uid: number; gid: number } {
@@ -109,22 +108,6 @@ async function runSandboxed(writable: string, args: string[]): Promise<ManagedCh
   return child;
 }
 
-function listeningPort(child: ManagedChild): Promise<number> {
-  return waitFor(
-    'the adapter to log "adapter listening"',
-    () => {
-      if (child.hasExited()) throw new Error(`the adapter exited:\n${child.tail(20)}`);
-      for (const line of child.logs().split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line) as { msg?: unknown; port?: unknown };
-        if (entry.msg === 'adapter listening' && typeof entry.port === 'number') return entry.port;
-      }
-      return undefined;
-    },
-    30_000,
-  );
-}
-
 beforeAll(async () => {
   if (reason !== undefined) return;
   if (!existsSync(ADAPTER_ENTRY)) throw new Error(`${ADAPTER_ENTRY} is missing: run \`npm run build\` first`);
@@ -161,7 +144,7 @@ describeIf(`the image's entry script on a read-only root filesystem as uid ${uid
       `--config=${join(root, 'etc-adapter', 'config.yaml')}`,
       `--prometheus-url=${prometheus.url}`,
     ]);
-    url = `https://127.0.0.1:${await listeningPort(adapter)}`;
+    url = `https://127.0.0.1:${await listeningPort(adapter, 30_000)}`;
     await waitUntilReady(url);
   }, 60_000);
 

@@ -16,7 +16,12 @@ import {
   type AdapterProcess,
 } from '../../src/cli/demo/adapter-process.js';
 import { startPrometheus, type PrometheusProcess } from '../../src/cli/demo/prometheus-process.js';
-import { ADAPTER_ENTRY, QUEUE_WORKER_RULES, startStandaloneAdapter } from '../support/adapter.js';
+import {
+  ADAPTER_ENTRY,
+  QUEUE_WORKER_RULES,
+  runAdapterToExit,
+  startStandaloneAdapter,
+} from '../support/adapter.js';
 import { queueWorkerOpenMetrics } from '../support/queue-worker-data.js';
 import { waitFor } from '../support/wait.js';
 
@@ -103,13 +108,7 @@ const standalone = (prometheusUrl: string, ...extra: string[]) => [
   ...extra,
 ];
 
-function runToExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [ADAPTER_ENTRY, ...args], { timeout: 30_000 }, (err, _stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr });
-    });
-  });
-}
+const runToExit = (args: string[]) => runAdapterToExit(args, 30_000);
 
 beforeAll(async () => {
   legacyCert = join(dir, 'legacy.crt');

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,4 +30,23 @@ export async function startStandaloneAdapter(
   ]);
   if (options.waitReady !== false) await waitUntilReady(adapter.url);
   return adapter;
+}
+
+/** How a run of the built adapter ended: exit code (null when killed), output, and how long it took. */
+export interface AdapterExit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the built adapter with `args` until it exits (killed after `timeoutMs`); never rejects. */
+export function runAdapterToExit(args: readonly string[], timeoutMs = 30_000): Promise<AdapterExit> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [ADAPTER_ENTRY, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
+      resolve({ code, stdout, stderr, ms: Math.round(performance.now() - started) });
+    });
+  });
 }

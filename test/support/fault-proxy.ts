@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import { withoutHopByHop } from './hop-by-hop.js';
 
 /** What the proxy does with a request the fault applies to. */
 export type FaultMode =
@@ -69,23 +70,9 @@ export interface TcpFaultProxy extends ProxyBase {
 }
 
 const UPSTREAM_TIMEOUT_MS = 30_000;
-/** NB: hop-by-hop headers (RFC 9110 7.6.1) are not forwarded; `host` is the upstream's own. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'host',
-]);
 const LOGIN_PAGE =
   '<!DOCTYPE html>\n<html><head><title>Sign in</title></head>' +
   '<body><form method="post" action="/oauth2/start"><button>Sign in</button></form></body></html>\n';
-
-const withoutHopByHop = (headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders =>
-  Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 
 /** A listener that can stop accepting (refuse) and accept again on the same port, counting its connections. */
 class Listener {

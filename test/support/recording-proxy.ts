@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
+import { withoutHopByHop } from './hop-by-hop.js';
 
 /** One request the proxy received, as it arrived. */
 export interface RecordedRequest {
@@ -23,18 +24,6 @@ export interface RecordingProxy {
 }
 
 const UPSTREAM_TIMEOUT_MS = 15_000;
-/** NB: hop-by-hop headers (RFC 9110 7.6.1) are not forwarded; `host` is the upstream's own. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'host',
-]);
-
 export interface RecordingProxyOptions {
   /** Serve the upstream under this path (e.g. `/prometheus`, as Grafana Mimir and Cortex do); default: at `/`. */
   prefix?: string;
@@ -70,9 +59,7 @@ export async function startRecordingProxy(
       return;
     }
     const delay = path.slice(prefix.length).startsWith('/api/v1/query') ? (options.queryDelayMs ?? 0) : 0;
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
-    ) as http.OutgoingHttpHeaders;
+    const headers = withoutHopByHop(req.headers);
     const forward = http.request(
       {
         protocol: target.protocol,
@@ -84,10 +71,7 @@ export async function startRecordingProxy(
         timeout: UPSTREAM_TIMEOUT_MS,
       },
       (answer) => {
-        const back = Object.fromEntries(
-          Object.entries(answer.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
-        ) as http.OutgoingHttpHeaders;
-        res.writeHead(answer.statusCode ?? 502, back);
+        res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
         answer.pipe(res);
       },
     );

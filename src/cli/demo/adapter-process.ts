@@ -30,10 +30,22 @@ export async function startAdapterProcess(
     options.env === undefined ? {} : { env: options.env },
   );
   options.onSpawn?.(child);
-  const fail = async (reason: string): Promise<never> => {
+  let port: number;
+  try {
+    port = await listeningPort(child, listenTimeoutMs);
+  } catch (e) {
     await child.stop(2000);
-    throw new Error(`adapter ${reason}; its last log lines:\n${child.tail(30)}`);
-  };
+    throw new Error(`adapter ${(e as Error).message}; its last log lines:\n${child.tail(30)}`, { cause: e });
+  }
+  return { child, port, url: `https://127.0.0.1:${port}` };
+}
+
+/**
+ * The port `child` (an adapter) listens on, from its `"msg":"adapter listening"` log line. Rejects with the reason
+ * ("exited during startup (…)", "did not log … within N s") when it exits first or stays silent for `timeoutMs`.
+ * Attach it before the child can have logged the line.
+ */
+export async function listeningPort(child: ManagedChild, timeoutMs: number): Promise<number> {
   const listening = new Promise<number>((resolvePort) => {
     child.onLine((line, stream) => {
       if (stream !== 'stdout' || !line.startsWith('{')) return;
@@ -50,14 +62,14 @@ export async function startAdapterProcess(
     listening.then((port) => ({ kind: 'port' as const, port })),
     child.exited.then((info) => ({ kind: 'exited' as const, info })),
     new Promise<{ kind: 'timeout' }>((r) => {
-      timer = setTimeout(() => r({ kind: 'timeout' }), listenTimeoutMs);
+      timer = setTimeout(() => r({ kind: 'timeout' }), timeoutMs);
     }),
   ]);
   clearTimeout(timer);
-  if (outcome.kind === 'exited') return fail(`exited during startup (${describeExit(outcome.info)})`);
+  if (outcome.kind === 'exited') throw new Error(`exited during startup (${describeExit(outcome.info)})`);
   if (outcome.kind === 'timeout')
-    return fail(`did not log "adapter listening" within ${listenTimeoutMs / 1000} s`);
-  return { child, port: outcome.port, url: `https://127.0.0.1:${outcome.port}` };
+    throw new Error(`did not log "adapter listening" within ${timeoutMs / 1000} s`);
+  return outcome.port;
 }
 
 /** Polls `/readyz` until it answers 200. Rejects after `timeoutMs` with the last answer; stops early on `signal`. */
