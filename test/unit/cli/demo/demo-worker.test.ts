@@ -13,13 +13,13 @@ const PODS = [
   { namespace: 'other', name: 'w-b', qpsPerSecond: 0, queueSize: 3 },
 ];
 
-/** Parses `name{labels} value` lines of the text format into `name{labels}` → value. */
+/** Parses `name{labels} value [timestamp]` lines of the text format into `name{labels}` → value. */
 function samples(text: string): Map<string, number> {
   const result = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    result.set(line.slice(0, at), Number(line.slice(at + 1)));
+    const [, series = '', value = ''] = /^(.*?) (\S+)(?: \d+)?$/.exec(line) ?? [];
+    result.set(series, Number(value));
   }
   return result;
 }
